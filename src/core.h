@@ -1,0 +1,69 @@
+/*
+ * core.h: what every Caravel binary shares and that knows nothing of HTTP:
+ * memory (arena, x-allocators), logging, the clock, hex and base64.
+ *
+ * Ownership rules:
+ *  1. Memory a request or a job step allocates comes from its arena and is
+ *     never freed one piece at a time; arena_free() releases it all.
+ *  2. Objects that outlive a request (configuration, the database handle)
+ *     are made in main(), have a *_free(), and are lent as pointers.
+ *  3. A function whose result the caller must free says so and is named
+ *     *_new or *_alloc.
+ */
+#ifndef CARAVEL_CORE_H
+#define CARAVEL_CORE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+
+/* arena.c */
+struct ablock;
+struct arena {
+	struct ablock *head; /* newest block first */
+};
+
+void *arena_alloc(struct arena *, size_t); /* zeroed; aborts on OOM */
+char *arena_strdup(struct arena *, const char *);
+char *arena_strndup(struct arena *, const char *, size_t);
+char *arena_printf(struct arena *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+void arena_free(struct arena *); /* frees all; the arena stays usable */
+
+/* util.c: allocators that abort on OOM, and bounded number parsing */
+void *xmalloc(size_t);
+void *xcalloc(size_t, size_t);
+void *xrealloc(void *, size_t);
+char *xstrdup(const char *);
+int parse_int64(const char *, int64_t min, int64_t max, int64_t *out);
+int is_utf8(const char *, size_t);
+void explicit_zero(void *, size_t);
+int ct_equal(const void *, const void *, size_t);
+
+/* log.c: one line per event to stderr, "prog: level: message" */
+void log_init(const char *prog);
+void log_set_debug(int);
+void log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * clock.c: the one source of "now" in unix seconds. Tests may pin it with
+ * CARAVEL_TEST_NOW (an integer), so expiry rules are testable.
+ */
+int64_t clock_now(void);
+
+/* hex.c: lower-case hex; decoding accepts lower case only (NIP-01) */
+void hex_encode(const unsigned char *, size_t, char *out); /* 2n + 1 bytes */
+int hex_decode(const char *, size_t len, unsigned char *out, size_t outlen);
+int is_lower_hex(const char *, size_t len);
+
+/* base64.c: standard alphabet (RFC 4648 §4); decoding accepts no padding */
+char *base64_encode_alloc(const unsigned char *, size_t);
+int base64_decode(const char *, size_t len, unsigned char *out, size_t outsz,
+    size_t *outlen);
+
+#endif
