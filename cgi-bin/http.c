@@ -1,0 +1,338 @@
+/*
+ * http.c: requests in and responses out, over FastCGI (libfcgi's FCGX_*
+ * only) or plain CGI (environment + stdin), and the one table that maps
+ * each status to its HTTP code, slug and default sentence (api.md §1).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "http.h"
+#include "json.h"
+
+static const struct {
+	int code;
+	const char *reason;
+	const char *slug;
+	const char *sentence;
+} statuses[ST__MAX] = {
+	[ST_OK] = { 200, "OK", "ok", NULL },
+	[ST_CREATED] = { 201, "Created", "ok", NULL },
+	[ST_NO_CONTENT] = { 204, "No Content", NULL, NULL },
+	[ST_BAD_REQUEST] = { 400, "Bad Request", "bad-request",
+	    "the request is malformed" },
+	[ST_UNAUTHORIZED] = { 401, "Unauthorized", "unauthorized",
+	    "a valid NIP-98 Authorization header is required" },
+	[ST_FORBIDDEN] = { 403, "Forbidden", "forbidden",
+	    "you may not access this resource" },
+	[ST_NOT_FOUND] = { 404, "Not Found", "not-found",
+	    "no such resource" },
+	[ST_METHOD] = { 405, "Method Not Allowed", "method-not-allowed",
+	    "this method is not allowed on this resource" },
+	[ST_CONFLICT] = { 409, "Conflict", "conflict",
+	    "the request conflicts with the current state" },
+	[ST_INVOICE_NOT_OPEN] = { 409, "Conflict", "invoice-not-open",
+	    "the invoice is not open" },
+	[ST_TENANT_REQUIRED] = { 409, "Conflict", "tenant-required",
+	    "create your tenant first (POST /tenants)" },
+	[ST_TOO_LARGE] = { 413, "Payload Too Large", "payload-too-large",
+	    "the request body is too large" },
+	[ST_INVALID_SUBDOMAIN] = { 422, "Unprocessable Entity",
+	    "invalid-subdomain", "the subdomain is not valid" },
+	[ST_SUBDOMAIN_EXISTS] = { 422, "Unprocessable Entity",
+	    "subdomain-exists", "the subdomain is already taken" },
+	[ST_INVALID_PLAN] = { 422, "Unprocessable Entity", "invalid-plan",
+	    "no such plan" },
+	[ST_PLAN_FEATURE] = { 422, "Unprocessable Entity",
+	    "plan-feature-not-allowed", "the plan does not allow this feature" },
+	[ST_MEMBER_LIMIT] = { 422, "Unprocessable Entity",
+	    "member-limit-exceeded", "the relay has more members than the plan "
+	    "allows" },
+	[ST_INVALID_NWC] = { 422, "Unprocessable Entity", "invalid-nwc-url",
+	    "the NWC URL is not valid" },
+	[ST_INVALID_FIELD] = { 422, "Unprocessable Entity", "invalid-field",
+	    "a field is not valid" },
+	[ST_STRIPE_ERROR] = { 502, "Bad Gateway", "stripe-error",
+	    "the payment provider failed" },
+	[ST_ZOOID_ERROR] = { 502, "Bad Gateway", "zooid-error",
+	    "the relay server failed" },
+	[ST_WALLET_ERROR] = { 502, "Bad Gateway", "wallet-error",
+	    "the Lightning wallet failed" },
+	[ST_PRICE_ERROR] = { 502, "Bad Gateway", "price-error",
+	    "no bitcoin price is available" },
+	[ST_NOT_CONFIGURED] = { 503, "Service Unavailable", "not-configured",
+	    "this feature is not configured" },
+	[ST_UNAVAILABLE] = { 503, "Service Unavailable", "unavailable",
+	    "the service is busy; try again" },
+	[ST_INTERNAL] = { 500, "Internal Server Error", "internal",
+	    "internal error" },
+};
+
+/* Where a request comes from: a FastCGI request, or CGI's stdio. */
+struct io {
+	FCGX_Request *fr; /* NULL: plain CGI */
+};
+
+static const char *
+io_env(struct io *io, const char *name)
+{
+	return io->fr != NULL ? FCGX_GetParam(name, io->fr->envp) :
+	    getenv(name);
+}
+
+static size_t
+io_read(struct io *io, char *buf, size_t n)
+{
+	size_t got = 0;
+	int r;
+
+	while (got < n) {
+		if (io->fr != NULL)
+			r = FCGX_GetStr(buf + got, (int)(n - got), io->fr->in);
+		else
+			r = (int)fread(buf + got, 1, n - got, stdin);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	return got;
+}
+
+static void
+io_write(struct io *io, const char *buf, size_t n)
+{
+	if (io->fr != NULL)
+		FCGX_PutStr(buf, (int)n, io->fr->out);
+	else
+		fwrite(buf, 1, n, stdout);
+}
+
+struct db *
+app_db(struct app *app)
+{
+	if (app->db == NULL && app->cfg.dbpath != NULL)
+		app->db = db_open(app->cfg.dbpath);
+	return app->db;
+}
+
+enum status
+resp_fail(struct resp *w, enum status st, const char *message)
+{
+	w->message = message;
+	return st;
+}
+
+enum status
+resp_field(struct resp *w, enum status st, const char *field,
+    const char *message)
+{
+	w->field = field;
+	w->message = message;
+	return st;
+}
+
+enum status
+st_from_db(enum dbrc rc)
+{
+	switch (rc) {
+	case DB_OK:
+	case DB_ROW:
+	case DB_DONE:
+		return ST_OK;
+	case DB_NOTFOUND:
+		return ST_NOT_FOUND;
+	case DB_CONSTRAINT:
+		return ST_CONFLICT;
+	case DB_BUSY:
+		return ST_UNAVAILABLE;
+	default:
+		return ST_INTERNAL;
+	}
+}
+
+const char *
+req_query(struct req *r, const char *name)
+{
+	const char *p = r->query, *end;
+	size_t n = strlen(name);
+
+	while (p != NULL && *p != '\0') {
+		end = strchr(p, '&');
+		if (strncmp(p, name, n) == 0 && p[n] == '=')
+			return arena_strndup(&r->arena, p + n + 1,
+			    (end != NULL ? (size_t)(end - p) : strlen(p)) - n - 1);
+		p = end != NULL ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+static enum hmethod
+method_of(const char *m)
+{
+	static const char *const names[HM__MAX] = {
+		[HM_GET] = "GET", [HM_POST] = "POST", [HM_PUT] = "PUT",
+		[HM_OPTIONS] = "OPTIONS", [HM_OTHER] = NULL,
+	};
+	size_t i;
+
+	for (i = 0; i < HM_OTHER; i++)
+		if (strcmp(m, names[i]) == 0)
+			return (enum hmethod)i;
+	return HM_OTHER;
+}
+
+/* Fill r from the CGI/FastCGI variables; the body is read within limit. */
+static void
+req_read(struct req *r, struct io *io, size_t limit)
+{
+	const char *v;
+	int64_t clen = 0;
+
+	r->method_name = (v = io_env(io, "REQUEST_METHOD")) != NULL ? v : "GET";
+	r->method = method_of(r->method_name);
+	if ((v = io_env(io, "PATH_INFO")) == NULL || *v == '\0')
+		v = io_env(io, "DOCUMENT_URI");
+	r->path = v != NULL && *v != '\0' ? v : "/";
+	r->query = (v = io_env(io, "QUERY_STRING")) != NULL ? v : "";
+	r->origin = io_env(io, "HTTP_ORIGIN");
+	r->authorization = io_env(io, "HTTP_AUTHORIZATION");
+	r->content_type = io_env(io, "CONTENT_TYPE");
+	if ((v = io_env(io, "CONTENT_LENGTH")) != NULL && *v != '\0' &&
+	    parse_int64(v, 0, INT64_MAX, &clen) == -1)
+		clen = INT64_MAX;
+	if (clen > (int64_t)limit) {
+		r->body_too_large = 1;
+		clen = 0;
+	}
+	r->body = arena_alloc(&r->arena, (size_t)clen + 1);
+	r->body_len = io_read(io, r->body, (size_t)clen);
+	r->body[r->body_len] = '\0';
+}
+
+static void
+resp_header(struct io *io, const char *name, const char *value)
+{
+	io_write(io, name, strlen(name));
+	io_write(io, ": ", 2);
+	io_write(io, value, strlen(value));
+	io_write(io, "\r\n", 2);
+}
+
+/*
+ * Write the response: {"data", "code"} on success, and on failure the one
+ * error body {"error", "code", "field"?} that every error takes.
+ */
+static void
+resp_write(struct io *io, struct req *r, struct resp *w, enum status st)
+{
+	struct json_object *o = NULL;
+	const char *text = "";
+	char line[64];
+	size_t len = 0;
+	int code;
+
+	if (st >= ST__MAX)
+		st = ST_INTERNAL;
+	code = st == ST_OK && w->code != 0 ? w->code : statuses[st].code;
+	snprintf(line, sizeof(line), "%d %s", code, statuses[st].reason);
+	resp_header(io, "Status", line);
+	if (w->cors_origin != NULL) {
+		resp_header(io, "Access-Control-Allow-Origin", w->cors_origin);
+		resp_header(io, "Vary", "Origin");
+	}
+	if (r->method == HM_OPTIONS && st == ST_NO_CONTENT) {
+		resp_header(io, "Access-Control-Allow-Methods",
+		    "GET, POST, PUT, OPTIONS");
+		resp_header(io, "Access-Control-Allow-Headers",
+		    "Authorization, Content-Type");
+		resp_header(io, "Access-Control-Max-Age", "86400");
+	}
+	if (w->allow != NULL)
+		resp_header(io, "Allow", w->allow);
+	if (code == 204) {
+		io_write(io, "\r\n", 2);
+		return;
+	}
+	o = jobj();
+	if (st == ST_OK || st == ST_CREATED) {
+		jadd(o, "data", w->data);
+		w->data = NULL;
+		jadd_str(o, "code", "ok");
+	} else {
+		jadd_str(o, "error", w->message != NULL ? w->message :
+		    statuses[st].sentence);
+		jadd_str(o, "code", statuses[st].slug);
+		if (w->field != NULL)
+			jadd_str(o, "field", w->field);
+	}
+	text = json_text(o, &len);
+	resp_header(io, "Content-Type", "application/json; charset=utf-8");
+	resp_header(io, "Cache-Control", "no-store");
+	snprintf(line, sizeof(line), "%zu", len + 1);
+	resp_header(io, "Content-Length", line);
+	io_write(io, "\r\n", 2);
+	io_write(io, text, len);
+	io_write(io, "\n", 1);
+	json_object_put(o);
+}
+
+/* One request, start to finish, with its own arena. */
+static void
+http_handle(struct app *app, struct io *io)
+{
+	struct req r;
+	struct resp w;
+	enum status st;
+
+	memset(&r, 0, sizeof(r));
+	memset(&w, 0, sizeof(w));
+	r.app = app;
+	req_read(&r, io, (size_t)cfg_int(&app->cfg, CFG_MAX_BODY_SIZE));
+	api_dispatch(&r, &w, &st);
+	resp_write(io, &r, &w, st);
+	json_object_put(r.json);
+	json_object_put(w.data);
+	arena_free(&r.arena);
+}
+
+int
+http_serve_cgi(struct app *app)
+{
+	struct io io = { NULL };
+
+	http_handle(app, &io);
+	return fflush(stdout) == 0 ? 0 : -1;
+}
+
+/*
+ * Accept FastCGI requests on listen_fd until max_requests were served
+ * (0: no limit), so a child's lifetime, and anything it could leak, is
+ * bounded; the parent replaces it.
+ */
+int
+http_serve_fcgi(struct app *app, int listen_fd, long max_requests)
+{
+	FCGX_Request fr;
+	struct io io = { &fr };
+	long served = 0;
+
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
+		log_warnx("cannot initialise FastCGI");
+		return -1;
+	}
+	while ((max_requests == 0 || served < max_requests) &&
+	    FCGX_Accept_r(&fr) >= 0) {
+		http_handle(app, &io);
+		FCGX_Finish_r(&fr);
+		served++;
+	}
+	FCGX_Free(&fr, 1);
+	return 0;
+}

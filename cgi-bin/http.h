@@ -1,0 +1,108 @@
+/*
+ * http.h: the only header that knows about requests. A request arrives
+ * over FastCGI or plain CGI (http.c), is matched against the route table
+ * (api.c), checked against the route's rule, and handed to one handler per
+ * resource file, which returns a status. One function writes every error.
+ */
+#ifndef CARAVEL_HTTP_H
+#define CARAVEL_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "core.h"
+#include "cfg.h"
+#include "db.h"
+
+/* Every outcome a handler can report; statuses[] in http.c maps each. */
+enum status {
+	ST_OK,
+	ST_CREATED,
+	ST_NO_CONTENT,
+	ST_BAD_REQUEST,
+	ST_UNAUTHORIZED,
+	ST_FORBIDDEN,
+	ST_NOT_FOUND,
+	ST_METHOD,
+	ST_CONFLICT,
+	ST_INVOICE_NOT_OPEN,
+	ST_TENANT_REQUIRED,
+	ST_TOO_LARGE,
+	ST_INVALID_SUBDOMAIN,
+	ST_SUBDOMAIN_EXISTS,
+	ST_INVALID_PLAN,
+	ST_PLAN_FEATURE,
+	ST_MEMBER_LIMIT,
+	ST_INVALID_NWC,
+	ST_INVALID_FIELD,
+	ST_STRIPE_ERROR,
+	ST_ZOOID_ERROR,
+	ST_WALLET_ERROR,
+	ST_PRICE_ERROR,
+	ST_NOT_CONFIGURED,
+	ST_UNAVAILABLE,
+	ST_INTERNAL,
+	ST__MAX
+};
+
+enum hmethod { HM_GET, HM_POST, HM_PUT, HM_OPTIONS, HM_OTHER, HM__MAX };
+
+#define REQ_MAX_PARAMS 4
+
+/* What the process keeps between requests. */
+struct app {
+	struct config cfg;
+	struct db *db; /* opened lazily; NULL until it works */
+};
+
+struct req {
+	struct app *app;
+	struct arena arena; /* everything below that is allocated */
+	enum hmethod method;
+	const char *method_name;
+	const char *path; /* decoded path, no query */
+	const char *query; /* raw query string, "" if none */
+	const char *origin; /* Origin header or NULL */
+	const char *authorization; /* Authorization header or NULL */
+	const char *content_type;
+	char *body; /* NUL-terminated; body_len bytes */
+	size_t body_len;
+	int body_too_large;
+	const char *param[REQ_MAX_PARAMS]; /* ":name" segments, in order */
+	size_t nparam;
+	struct json_object *json; /* parsed body (R_JSON routes); owned */
+};
+
+struct resp {
+	int code; /* HTTP status of a success */
+	struct json_object *data; /* the payload; owned */
+	const char *message; /* error sentence overriding the default */
+	const char *field; /* validation errors: the field at fault */
+	const char *allow; /* 405: the Allow header */
+	const char *cors_origin; /* echo in Access-Control-Allow-Origin */
+};
+
+/* http.c */
+struct db *app_db(struct app *); /* the database, opening it if needed */
+int http_serve_cgi(struct app *);
+int http_serve_fcgi(struct app *, int listen_fd, long max_requests);
+/* Set an error sentence (arena-owned or static) and return st. */
+enum status resp_fail(struct resp *, enum status, const char *message);
+enum status resp_field(struct resp *, enum status, const char *field,
+    const char *message);
+/* The status a database result means for a client. */
+enum status st_from_db(enum dbrc);
+/* A query parameter's raw value (not decoded), or NULL. */
+const char *req_query(struct req *, const char *name);
+
+/* api.c */
+void api_dispatch(struct req *, struct resp *, enum status *);
+
+/* health.c, plans.c: handlers */
+enum status health_get(struct req *, struct resp *);
+enum status plans_list(struct req *, struct resp *);
+enum status plans_get(struct req *, struct resp *);
+
+#endif

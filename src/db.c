@@ -1,0 +1,174 @@
+/*
+ * db.c: opening the shared SQLite file and the statement mechanics
+ * (prepare once, step, map result codes, reset). See db.h.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+
+struct db *
+db_open(const char *path)
+{
+	struct db *db;
+	char *err = NULL;
+
+	db = xcalloc(1, sizeof(*db));
+	db->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		log_warnx("%s: cannot open database: %s", path,
+		    db->h != NULL ? sqlite3_errmsg(db->h) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(db->h, 0);
+	/*
+	 * WAL lets the API read while a worker writes; the mode persists in
+	 * the file, and cannot change inside a transaction, so it comes first.
+	 */
+	if (sqlite3_exec(db->h, "PRAGMA journal_mode = WAL; "
+	    "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", NULL,
+	    NULL, &err) != SQLITE_OK) {
+		log_warnx("%s: cannot set pragmas: %s", path, err);
+		sqlite3_free(err);
+		goto fail;
+	}
+	if (db_migrate(db) == -1)
+		goto fail;
+	return db;
+fail:
+	db_close(db);
+	return NULL;
+}
+
+void
+db_close(struct db *db)
+{
+	size_t i;
+
+	if (db == NULL)
+		return;
+	for (i = 0; i < STMT__MAX; i++)
+		sqlite3_finalize(db->stmt[i]);
+	sqlite3_close(db->h);
+	free(db->path);
+	free(db);
+}
+
+sqlite3_stmt *
+db_stmt(struct db *db, enum stmt s)
+{
+	if (db->stmt[s] == NULL &&
+	    sqlite3_prepare_v3(db->h, stmts[s], -1, SQLITE_PREPARE_PERSISTENT,
+	    &db->stmt[s], NULL) != SQLITE_OK) {
+		log_warnx("prepare statement %d: %s", (int)s,
+		    sqlite3_errmsg(db->h));
+		db->stmt[s] = NULL;
+		return NULL;
+	}
+	sqlite3_reset(db->stmt[s]);
+	sqlite3_clear_bindings(db->stmt[s]);
+	return db->stmt[s];
+}
+
+enum dbrc
+db_step(struct db *db, sqlite3_stmt *s)
+{
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		return DB_ROW;
+	case SQLITE_DONE:
+		return DB_DONE;
+	case SQLITE_CONSTRAINT:
+		return DB_CONSTRAINT;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		log_warnx("database busy: %s", sqlite3_sql(s));
+		return DB_BUSY;
+	default:
+		return db_fail(db, s, "db_step");
+	}
+}
+
+enum dbrc
+db_fail(struct db *db, sqlite3_stmt *s, const char *func)
+{
+	log_warnx("%s: %s (in: %.80s)", func, sqlite3_errmsg(db->h),
+	    s != NULL ? sqlite3_sql(s) : "");
+	if (s != NULL)
+		sqlite3_reset(s);
+	return DB_ERROR;
+}
+
+/* Reset at once: an un-reset statement pins a WAL snapshot. */
+void
+db_reset(sqlite3_stmt *s)
+{
+	if (s != NULL)
+		sqlite3_reset(s);
+}
+
+enum dbrc
+db_exec(struct db *db, enum stmt st)
+{
+	sqlite3_stmt *s;
+	enum dbrc rc;
+
+	if ((s = db_stmt(db, st)) == NULL)
+		return DB_ERROR;
+	rc = db_step(db, s);
+	db_reset(s);
+	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc;
+}
+
+enum dbrc
+db_begin(struct db *db)
+{
+	return db_exec(db, STMT_BEGIN);
+}
+
+enum dbrc
+db_commit(struct db *db)
+{
+	enum dbrc rc;
+
+	if ((rc = db_exec(db, STMT_COMMIT)) != DB_OK)
+		db_rollback(db);
+	return rc;
+}
+
+void
+db_rollback(struct db *db)
+{
+	if (!sqlite3_get_autocommit(db->h))
+		(void)db_exec(db, STMT_ROLLBACK);
+}
+
+int
+db_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(s, i) == SQLITE_OK ? 0 : -1;
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) == SQLITE_OK ?
+	    0 : -1;
+}
+
+int
+db_bind_int(sqlite3_stmt *s, int i, int64_t v)
+{
+	return sqlite3_bind_int64(s, i, v) == SQLITE_OK ? 0 : -1;
+}
+
+char *
+db_col_text(struct arena *a, sqlite3_stmt *s, int i)
+{
+	const unsigned char *t;
+
+	if ((t = sqlite3_column_text(s, i)) == NULL)
+		return arena_strdup(a, "");
+	return arena_strndup(a, (const char *)t,
+	    (size_t)sqlite3_column_bytes(s, i));
+}

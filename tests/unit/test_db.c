@@ -1,0 +1,272 @@
+/*
+ * test_db.c: migrations, the statement table and the schema's constraints,
+ * against a real SQLite file.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "db.h"
+#include "testlib.h"
+
+static char *dir;
+static char path[600];
+
+static void
+setup(void)
+{
+	dir = tl_tmpdir();
+	snprintf(path, sizeof(path), "%s/caravel.db", dir);
+}
+
+static void
+teardown(void)
+{
+	tl_rmdir(dir);
+	free(dir);
+}
+
+static int
+exec_sql(struct db *db, const char *sql)
+{
+	return sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+}
+
+START_TEST(migrates_to_latest)
+{
+	struct db *db;
+	sqlite3_stmt *s;
+
+	ck_assert_ptr_nonnull(db = db_open(path));
+	ck_assert_int_ge(db_schema_latest(), 1);
+	ck_assert_int_eq(db_schema_version(db), db_schema_latest());
+	ck_assert_int_eq(db_health(db), 0);
+	ck_assert_int_eq(sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1,
+	    &s, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	ck_assert_str_eq((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	db_close(db);
+	/* Opening again applies nothing and keeps the version. */
+	ck_assert_ptr_nonnull(db = db_open(path));
+	ck_assert_int_eq(db_schema_version(db), db_schema_latest());
+	db_close(db);
+}
+END_TEST
+
+START_TEST(every_statement_prepares)
+{
+	struct db *db;
+	size_t i;
+
+	ck_assert_ptr_nonnull(db = db_open(path));
+	for (i = 0; i < STMT__MAX; i++) {
+		ck_assert_msg(stmts[i] != NULL, "statement %zu has no SQL", i);
+		ck_assert_msg(db_stmt(db, (enum stmt)i) != NULL,
+		    "statement %zu does not prepare: %s", i, stmts[i]);
+	}
+	db_close(db);
+}
+END_TEST
+
+/* Migration files are numbered 1, 2, 3… with no gap. */
+START_TEST(migrations_are_numbered)
+{
+	size_t i;
+
+	ck_assert_uint_gt(db_migrations_count, 0);
+	for (i = 0; i < db_migrations_count; i++)
+		ck_assert_int_eq(db_migrations[i].version, (int)i + 1);
+}
+END_TEST
+
+/* Several processes opening a fresh file at once: one applies each step. */
+START_TEST(concurrent_first_open)
+{
+	struct db *db;
+	pid_t pid[6];
+	int i, status;
+
+	for (i = 0; i < 6; i++) {
+		ck_assert_int_ne(pid[i] = fork(), -1);
+		if (pid[i] == 0) {
+			db = db_open(path);
+			_exit(db != NULL && db_schema_version(db) ==
+			    db_schema_latest() ? 0 : 1);
+		}
+	}
+	for (i = 0; i < 6; i++) {
+		ck_assert_int_eq(waitpid(pid[i], &status, 0), pid[i]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "process %d failed to open", i);
+	}
+	ck_assert_ptr_nonnull(db = db_open(path));
+	ck_assert_int_eq(exec_sql(db, "SELECT count(*) FROM plan"), SQLITE_OK);
+	db_close(db);
+}
+END_TEST
+
+START_TEST(plans_are_seeded)
+{
+	struct arena a = { NULL };
+	struct db *db;
+	struct plan *v, p;
+	size_t n;
+
+	ck_assert_ptr_nonnull(db = db_open(path));
+	ck_assert_int_eq(db_plan_list(db, &a, &v, &n), DB_OK);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(v[0].id, "free");
+	ck_assert_int_eq(v[0].amount, 0);
+	ck_assert_int_eq(v[0].members, 10);
+	ck_assert_int_eq(v[0].blossom, 0);
+	ck_assert_ptr_null(v[0].stripe_price_setting);
+	ck_assert_str_eq(v[1].id, "basic");
+	ck_assert_int_eq(v[1].amount, 500);
+	ck_assert_str_eq(v[1].stripe_price_setting, "STRIPE_PRICE_BASIC");
+	ck_assert_str_eq(v[2].id, "growth");
+	ck_assert_int_eq(v[2].members, -1);
+	ck_assert_int_eq(db_plan_get(db, &a, "growth", &p), DB_OK);
+	ck_assert_int_eq(p.amount, 2500);
+	ck_assert_int_eq(db_plan_get(db, &a, "gold", &p), DB_NOTFOUND);
+	ck_assert_int_eq(db_plan_get(db, &a, "' OR 1=1 --", &p), DB_NOTFOUND);
+	arena_free(&a);
+	db_close(db);
+}
+END_TEST
+
+/* Rows an operator might type by hand in sqlite3 that must be refused. */
+START_TEST(constraints_refuse_bad_rows)
+{
+	static const char *const bad[] = {
+		"INSERT INTO tenant (pubkey, created_at) VALUES ('ABC', 1)",
+		"INSERT INTO tenant (pubkey, created_at) VALUES ("
+		    "'3BF0C63FCB93463407AF97A5E5EE64FA883D107EF9E558472C4EB9AAAEFA459D', 1)",
+		"INSERT INTO tenant (pubkey, created_at, stripe_customer_id) "
+		    "VALUES (printf('%064d', 2), 1, 'acct_1')",
+		"INSERT INTO tenant (pubkey, created_at) VALUES (printf('%064d', 3), 'yesterday')",
+		"INSERT INTO relay (id, tenant, subdomain, schema, plan, "
+		    "secret_sealed, created_at, updated_at) VALUES (printf('%032d', 1), "
+		    "printf('%064d', 7), 'ok', 'ok_00000000', 'free', 'x', 1, 1)",
+		"INSERT INTO relay (id, tenant, subdomain, schema, plan, status, "
+		    "secret_sealed, created_at, updated_at) VALUES (printf('%032d', 2), "
+		    "printf('%064d', 1), 'two', 'two_0000', 'free', 'deleted', 'x', 1, 1)",
+		"INSERT INTO relay (id, tenant, subdomain, schema, plan, "
+		    "secret_sealed, created_at, updated_at) VALUES (printf('%032d', 3), "
+		    "printf('%064d', 1), '-dash', 'dash', 'free', 'x', 1, 1)",
+		"INSERT INTO relay (id, tenant, subdomain, schema, plan, "
+		    "secret_sealed, created_at, updated_at) VALUES (printf('%032d', 4), "
+		    "printf('%064d', 1), 'gold', 'gold_1', 'gold', 'x', 1, 1)",
+		"INSERT INTO relay (id, tenant, subdomain, schema, plan, synced, "
+		    "secret_sealed, created_at, updated_at) VALUES (printf('%032d', 5), "
+		    "printf('%064d', 1), 'five', 'five_1', 'free', 2, 'x', 1, 1)",
+		"INSERT INTO invoice (id, tenant, status, currency, amount_due, "
+		    "created_at, updated_at) VALUES ('in_1', printf('%064d', 1), "
+		    "'pending', 'usd', 1, 1, 1)",
+		"INSERT INTO invoice (id, tenant, status, currency, amount_due, "
+		    "created_at, updated_at) VALUES ('in_2', printf('%064d', 1), "
+		    "'open', 'usd', -5, 1, 1)",
+		"INSERT INTO invoice (id, tenant, status, currency, amount_due, "
+		    "created_at, updated_at) VALUES ('in_3', printf('%064d', 1), "
+		    "'paid', 'usd', 5, 1, 1)",
+		"INSERT INTO activity (tenant, created_at, activity_type, "
+		    "resource_type, resource_id) VALUES (printf('%064d', 1), 1, "
+		    "'delete_everything', 'relay', 'x')",
+		"INSERT INTO dm_outbox (recipient, text, status, created_at, "
+		    "next_attempt_at) VALUES (printf('%064d', 1), 'hi', 'sent', 1, 1)",
+		"INSERT INTO invoice_nwc_payment (invoice_id, state, created_at, "
+		    "updated_at) VALUES ('in_9', 'pending', 1, 1)",
+		"UPDATE plan SET amount = -1 WHERE id = 'free'",
+	};
+	struct db *db;
+	size_t i;
+
+	ck_assert_ptr_nonnull(db = db_open(path));
+	ck_assert_int_eq(exec_sql(db, "INSERT INTO tenant (pubkey, created_at) "
+	    "VALUES (printf('%064d', 1), 1)"), SQLITE_OK);
+	ck_assert_int_eq(exec_sql(db, "INSERT INTO relay (id, tenant, "
+	    "subdomain, schema, plan, secret_sealed, created_at, updated_at) "
+	    "VALUES (printf('%032d', 9), printf('%064d', 1), 'good-one', "
+	    "'good_one_00000000', 'basic', 'x', 1, 1)"), SQLITE_OK);
+	for (i = 0; i < nitems(bad); i++)
+		ck_assert_msg(exec_sql(db, bad[i]) == SQLITE_CONSTRAINT,
+		    "accepted: %s", bad[i]);
+	db_close(db);
+}
+END_TEST
+
+/* The operator views exist and answer. */
+START_TEST(views_answer)
+{
+	static const char *const views[] = { "relays_per_tenant",
+		"relays_failing_sync", "open_invoices", "dm_pending" };
+	struct db *db;
+	sqlite3_stmt *s;
+	char sql[128];
+	size_t i;
+
+	ck_assert_ptr_nonnull(db = db_open(path));
+	ck_assert_int_eq(exec_sql(db, "INSERT INTO tenant (pubkey, created_at) "
+	    "VALUES (printf('%064d', 1), 1); INSERT INTO relay (id, tenant, "
+	    "subdomain, schema, plan, secret_sealed, created_at, updated_at, "
+	    "status) VALUES (printf('%032d', 9), printf('%064d', 1), 'a', "
+	    "'a_00000000', 'basic', 'x', 1, 1, 'inactive')"), SQLITE_OK);
+	for (i = 0; i < nitems(views); i++) {
+		snprintf(sql, sizeof(sql), "SELECT * FROM %s", views[i]);
+		ck_assert_int_eq(sqlite3_prepare_v2(db->h, sql, -1, &s, NULL),
+		    SQLITE_OK);
+		ck_assert_int_ne(sqlite3_step(s), SQLITE_ERROR);
+		sqlite3_finalize(s);
+	}
+	ck_assert_int_eq(sqlite3_prepare_v2(db->h, "SELECT relays, inactive "
+	    "FROM relays_per_tenant", -1, &s, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(s, 0), 1);
+	ck_assert_int_eq(sqlite3_column_int(s, 1), 1);
+	sqlite3_finalize(s);
+	db_close(db);
+}
+END_TEST
+
+START_TEST(refuses_newer_schema)
+{
+	struct db *db;
+
+	ck_assert_ptr_nonnull(db = db_open(path));
+	ck_assert_int_eq(exec_sql(db, "PRAGMA user_version = 999"), SQLITE_OK);
+	db_close(db);
+	ck_assert_ptr_null(db_open(path));
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("db");
+	TCase *tc = tcase_create("db");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, migrates_to_latest);
+	tcase_add_test(tc, every_statement_prepares);
+	tcase_add_test(tc, migrations_are_numbered);
+	tcase_add_test(tc, concurrent_first_open);
+	tcase_add_test(tc, plans_are_seeded);
+	tcase_add_test(tc, constraints_refuse_bad_rows);
+	tcase_add_test(tc, views_answer);
+	tcase_add_test(tc, refuses_newer_schema);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
