@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db.h"
 
@@ -14,6 +15,7 @@ db_open(const char *path)
 {
 	struct db *db;
 	char *err = NULL;
+	int rc, tries;
 
 	db = xcalloc(1, sizeof(*db));
 	db->path = xstrdup(path);
@@ -28,11 +30,16 @@ db_open(const char *path)
 	/*
 	 * WAL lets the API read while a worker writes; the mode persists in
 	 * the file, and cannot change inside a transaction, so it comes first.
+	 * Switching a new file to WAL can answer SQLITE_BUSY without calling
+	 * the busy handler when other processes open it at the same moment.
 	 */
-	if (sqlite3_exec(db->h, "PRAGMA journal_mode = WAL; "
-	    "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", NULL,
-	    NULL, &err) != SQLITE_OK) {
-		log_warnx("%s: cannot set pragmas: %s", path, err);
+	for (tries = 0; (rc = sqlite3_exec(db->h, "PRAGMA journal_mode = WAL",
+	    NULL, NULL, NULL)) == SQLITE_BUSY && tries < 100; tries++)
+		usleep(20000 + (useconds_t)(tries * 1000));
+	if (rc != SQLITE_OK || sqlite3_exec(db->h, "PRAGMA foreign_keys = ON; "
+	    "PRAGMA synchronous = NORMAL", NULL, NULL, &err) != SQLITE_OK) {
+		log_warnx("%s: cannot set pragmas: %s", path,
+		    err != NULL ? err : sqlite3_errmsg(db->h));
 		sqlite3_free(err);
 		goto fail;
 	}

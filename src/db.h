@@ -32,6 +32,20 @@ enum stmt {
 	STMT_USER_VERSION,
 	STMT_PLAN_LIST,
 	STMT_PLAN_GET,
+	STMT_TENANT_GET,
+	STMT_TENANT_LIST,
+	STMT_TENANT_INSERT,
+	STMT_TENANT_SET_NWC,
+	STMT_TENANT_MARK_BILLING,
+	STMT_RELAY_GET,
+	STMT_RELAY_LIST,
+	STMT_RELAY_INSERT,
+	STMT_RELAY_UPDATE,
+	STMT_RELAY_SET_STATUS,
+	STMT_RELAY_SUBDOMAIN_TAKEN,
+	STMT_RELAY_OWNER,
+	STMT_ACTIVITY_INSERT,
+	STMT_ACTIVITY_LIST_RESOURCE,
 	STMT__MAX
 };
 
@@ -94,5 +108,91 @@ struct plan {
 enum dbrc db_plan_list(struct db *, struct arena *, struct plan **, size_t *n);
 enum dbrc db_plan_get(struct db *, struct arena *, const char *id,
     struct plan *);
+
+/* db_tenant.c */
+struct tenant {
+	char *pubkey; /* 64 hex */
+	int64_t created_at;
+	char *stripe_customer_id; /* NULL when none */
+	char *stripe_subscription_id; /* NULL when none */
+	int64_t past_due_at; /* -1 when not past due */
+	int nwc_is_set;
+	char *nwc_error;
+};
+enum dbrc db_tenant_get(struct db *, struct arena *, const char *pubkey,
+    struct tenant *);
+enum dbrc db_tenant_list(struct db *, struct arena *, struct tenant **,
+    size_t *n);
+/* DB_OK if inserted, DB_DONE if the tenant already existed. */
+enum dbrc db_tenant_insert(struct db *, const char *pubkey, int64_t now,
+    const char *stripe_customer_id);
+/* sealed NULL clears the wallet URL; nwc_error is cleared either way. */
+enum dbrc db_tenant_set_nwc(struct db *, const char *pubkey,
+    const char *sealed);
+/* Mark the tenant for the billing worker's reconciliation. */
+enum dbrc db_tenant_mark_billing(struct db *, const char *pubkey,
+    int64_t now);
+
+/* db_relay.c */
+enum relay_flag {
+	RF_POLICY_PUBLIC_JOIN,
+	RF_POLICY_STRIP_SIGNATURES,
+	RF_GROUPS_ENABLED,
+	RF_MANAGEMENT_ENABLED,
+	RF_BLOSSOM_ENABLED,
+	RF_LIVEKIT_ENABLED,
+	RF_PUSH_ENABLED,
+	RF__MAX
+};
+/* Column and JSON name of each flag. */
+extern const char *const relay_flag_names[RF__MAX];
+
+struct relay {
+	char *id; /* 32 hex, also the relay's id on zooid */
+	char *tenant;
+	char *schema;
+	char *subdomain;
+	char *plan;
+	char *status; /* active, inactive, delinquent */
+	int synced;
+	char *sync_error;
+	char *info_name;
+	char *info_icon;
+	char *info_description;
+	int flag[RF__MAX];
+	int64_t created_at;
+	int64_t version; /* bumped by every change zooid must see */
+};
+enum dbrc db_relay_get(struct db *, struct arena *, const char *id,
+    struct relay *);
+/* All relays, or those of tenant when it is not NULL; newest first. */
+enum dbrc db_relay_list(struct db *, struct arena *, const char *tenant,
+    struct relay **, size_t *n);
+enum dbrc db_relay_insert(struct db *, const struct relay *,
+    const char *secret_sealed, int64_t now);
+/* Write plan, info and flags; marks the relay unsynced. */
+enum dbrc db_relay_update(struct db *, const struct relay *, int64_t now);
+enum dbrc db_relay_set_status(struct db *, const char *id,
+    const char *status, int64_t now);
+/* 1 if taken, 0 if free, -1 on error. */
+int db_relay_subdomain_taken(struct db *, const char *subdomain);
+/* The owning tenant of relay id into out[65]; DB_NOTFOUND if none. */
+enum dbrc db_relay_owner(struct db *, const char *id, char out[65]);
+
+/* db_activity.c */
+struct activity {
+	int64_t id;
+	char *tenant;
+	int64_t created_at;
+	char *activity_type;
+	char *resource_type;
+	char *resource_id;
+};
+enum dbrc db_activity_add(struct db *, const char *tenant, int64_t now,
+    const char *type, const char *resource_type, const char *resource_id);
+/* Newest first, at most limit, older than before (0: no bound). */
+enum dbrc db_activity_list(struct db *, struct arena *,
+    const char *resource_type, const char *resource_id, int64_t before,
+    int64_t limit, struct activity **, size_t *n);
 
 #endif

@@ -1,0 +1,202 @@
+/* db_relay.c: the relay table: what tenants asked for, and sync state. */
+#include "config.h"
+
+#include <string.h>
+
+#include "db.h"
+
+const char *const relay_flag_names[RF__MAX] = {
+	[RF_POLICY_PUBLIC_JOIN] = "policy_public_join",
+	[RF_POLICY_STRIP_SIGNATURES] = "policy_strip_signatures",
+	[RF_GROUPS_ENABLED] = "groups_enabled",
+	[RF_MANAGEMENT_ENABLED] = "management_enabled",
+	[RF_BLOSSOM_ENABLED] = "blossom_enabled",
+	[RF_LIVEKIT_ENABLED] = "livekit_enabled",
+	[RF_PUSH_ENABLED] = "push_enabled",
+};
+
+/* Columns in the order of RELAY_COLUMNS (db_sql.c). */
+static void
+relay_row(struct arena *a, sqlite3_stmt *s, struct relay *r)
+{
+	int i;
+
+	r->id = db_col_text(a, s, 0);
+	r->tenant = db_col_text(a, s, 1);
+	r->schema = db_col_text(a, s, 2);
+	r->subdomain = db_col_text(a, s, 3);
+	r->plan = db_col_text(a, s, 4);
+	r->status = db_col_text(a, s, 5);
+	r->synced = sqlite3_column_int(s, 6);
+	r->sync_error = db_col_text(a, s, 7);
+	r->info_name = db_col_text(a, s, 8);
+	r->info_icon = db_col_text(a, s, 9);
+	r->info_description = db_col_text(a, s, 10);
+	for (i = 0; i < RF__MAX; i++)
+		r->flag[i] = sqlite3_column_int(s, 11 + i);
+	r->created_at = sqlite3_column_int64(s, 11 + RF__MAX);
+	r->version = sqlite3_column_int64(s, 12 + RF__MAX);
+}
+
+enum dbrc
+db_relay_get(struct db *db, struct arena *a, const char *id, struct relay *r)
+{
+	sqlite3_stmt *s;
+	enum dbrc rc;
+
+	if ((s = db_stmt(db, STMT_RELAY_GET)) == NULL)
+		return DB_ERROR;
+	if (db_bind_text(s, 1, id) == -1)
+		return db_fail(db, s, __func__);
+	if ((rc = db_step(db, s)) == DB_ROW) {
+		relay_row(a, s, r);
+		rc = DB_OK;
+	} else if (rc == DB_DONE)
+		rc = DB_NOTFOUND;
+	db_reset(s);
+	return rc;
+}
+
+enum dbrc
+db_relay_list(struct db *db, struct arena *a, const char *tenant,
+    struct relay **out, size_t *n)
+{
+	sqlite3_stmt *s;
+	struct relay *v = NULL, *nv;
+	size_t cap = 0;
+	enum dbrc rc;
+
+	*n = 0;
+	if ((s = db_stmt(db, STMT_RELAY_LIST)) == NULL)
+		return DB_ERROR;
+	if (db_bind_text(s, 1, tenant) == -1)
+		return db_fail(db, s, __func__);
+	while ((rc = db_step(db, s)) == DB_ROW) {
+		if (*n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			nv = arena_alloc(a, cap * sizeof(*nv));
+			if (*n > 0)
+				memcpy(nv, v, *n * sizeof(*nv));
+			v = nv;
+		}
+		relay_row(a, s, &v[(*n)++]);
+	}
+	db_reset(s);
+	*out = v;
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
+enum dbrc
+db_relay_insert(struct db *db, const struct relay *r, const char *sealed,
+    int64_t now)
+{
+	sqlite3_stmt *s;
+	enum dbrc rc;
+	int i, bad;
+
+	if ((s = db_stmt(db, STMT_RELAY_INSERT)) == NULL)
+		return DB_ERROR;
+	bad = db_bind_text(s, 1, r->id) == -1 ||
+	    db_bind_text(s, 2, r->tenant) == -1 ||
+	    db_bind_text(s, 3, r->subdomain) == -1 ||
+	    db_bind_text(s, 4, r->schema) == -1 ||
+	    db_bind_text(s, 5, r->plan) == -1 ||
+	    db_bind_text(s, 6, sealed) == -1 ||
+	    db_bind_text(s, 7, r->info_name) == -1 ||
+	    db_bind_text(s, 8, r->info_icon) == -1 ||
+	    db_bind_text(s, 9, r->info_description) == -1 ||
+	    db_bind_int(s, 17, now) == -1;
+	for (i = 0; i < RF__MAX; i++)
+		bad |= db_bind_int(s, 10 + i, r->flag[i]) == -1;
+	if (bad)
+		return db_fail(db, s, __func__);
+	if ((rc = db_step(db, s)) == DB_DONE)
+		rc = DB_OK;
+	db_reset(s);
+	return rc;
+}
+
+enum dbrc
+db_relay_update(struct db *db, const struct relay *r, int64_t now)
+{
+	sqlite3_stmt *s;
+	enum dbrc rc;
+	int i, bad;
+
+	if ((s = db_stmt(db, STMT_RELAY_UPDATE)) == NULL)
+		return DB_ERROR;
+	bad = db_bind_text(s, 1, r->id) == -1 ||
+	    db_bind_text(s, 2, r->plan) == -1 ||
+	    db_bind_text(s, 3, r->info_name) == -1 ||
+	    db_bind_text(s, 4, r->info_icon) == -1 ||
+	    db_bind_text(s, 5, r->info_description) == -1 ||
+	    db_bind_int(s, 13, now) == -1;
+	for (i = 0; i < RF__MAX; i++)
+		bad |= db_bind_int(s, 6 + i, r->flag[i]) == -1;
+	if (bad)
+		return db_fail(db, s, __func__);
+	if ((rc = db_step(db, s)) == DB_DONE)
+		rc = sqlite3_changes(db->h) == 1 ? DB_OK : DB_NOTFOUND;
+	db_reset(s);
+	return rc;
+}
+
+enum dbrc
+db_relay_set_status(struct db *db, const char *id, const char *status,
+    int64_t now)
+{
+	sqlite3_stmt *s;
+	enum dbrc rc;
+
+	if ((s = db_stmt(db, STMT_RELAY_SET_STATUS)) == NULL)
+		return DB_ERROR;
+	if (db_bind_text(s, 1, id) == -1 || db_bind_text(s, 2, status) == -1 ||
+	    db_bind_int(s, 3, now) == -1)
+		return db_fail(db, s, __func__);
+	if ((rc = db_step(db, s)) == DB_DONE)
+		rc = sqlite3_changes(db->h) == 1 ? DB_OK : DB_NOTFOUND;
+	db_reset(s);
+	return rc;
+}
+
+int
+db_relay_subdomain_taken(struct db *db, const char *subdomain)
+{
+	sqlite3_stmt *s;
+	enum dbrc rc;
+
+	if ((s = db_stmt(db, STMT_RELAY_SUBDOMAIN_TAKEN)) == NULL)
+		return -1;
+	if (db_bind_text(s, 1, subdomain) == -1) {
+		db_fail(db, s, __func__);
+		return -1;
+	}
+	rc = db_step(db, s);
+	db_reset(s);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
+}
+
+enum dbrc
+db_relay_owner(struct db *db, const char *id, char out[65])
+{
+	sqlite3_stmt *s;
+	const unsigned char *t;
+	enum dbrc rc;
+
+	if ((s = db_stmt(db, STMT_RELAY_OWNER)) == NULL)
+		return DB_ERROR;
+	if (db_bind_text(s, 1, id) == -1)
+		return db_fail(db, s, __func__);
+	if ((rc = db_step(db, s)) == DB_ROW) {
+		t = sqlite3_column_text(s, 0);
+		if (t == NULL || strlen((const char *)t) != 64)
+			rc = DB_ERROR;
+		else {
+			memcpy(out, t, 65);
+			rc = DB_OK;
+		}
+	} else if (rc == DB_DONE)
+		rc = DB_NOTFOUND;
+	db_reset(s);
+	return rc;
+}

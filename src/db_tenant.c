@@ -1,0 +1,118 @@
+/* db_tenant.c: the tenant table (one row per customer's nostr key). */
+#include "config.h"
+
+#include <string.h>
+
+#include "db.h"
+
+static void
+tenant_row(struct arena *a, sqlite3_stmt *s, struct tenant *t)
+{
+	t->pubkey = db_col_text(a, s, 0);
+	t->created_at = sqlite3_column_int64(s, 1);
+	t->stripe_customer_id = sqlite3_column_type(s, 2) == SQLITE_NULL ?
+	    NULL : db_col_text(a, s, 2);
+	t->stripe_subscription_id = sqlite3_column_type(s, 3) == SQLITE_NULL ?
+	    NULL : db_col_text(a, s, 3);
+	t->past_due_at = sqlite3_column_type(s, 4) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int64(s, 4);
+	t->nwc_is_set = sqlite3_column_int(s, 5);
+	t->nwc_error = db_col_text(a, s, 6);
+}
+
+enum dbrc
+db_tenant_get(struct db *db, struct arena *a, const char *pubkey,
+    struct tenant *t)
+{
+	sqlite3_stmt *s;
+	enum dbrc rc;
+
+	if ((s = db_stmt(db, STMT_TENANT_GET)) == NULL)
+		return DB_ERROR;
+	if (db_bind_text(s, 1, pubkey) == -1)
+		return db_fail(db, s, __func__);
+	if ((rc = db_step(db, s)) == DB_ROW) {
+		tenant_row(a, s, t);
+		rc = DB_OK;
+	} else if (rc == DB_DONE)
+		rc = DB_NOTFOUND;
+	db_reset(s);
+	return rc;
+}
+
+enum dbrc
+db_tenant_list(struct db *db, struct arena *a, struct tenant **out,
+    size_t *n)
+{
+	sqlite3_stmt *s;
+	struct tenant *v = NULL, *nv;
+	size_t cap = 0;
+	enum dbrc rc;
+
+	*n = 0;
+	if ((s = db_stmt(db, STMT_TENANT_LIST)) == NULL)
+		return DB_ERROR;
+	while ((rc = db_step(db, s)) == DB_ROW) {
+		if (*n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			nv = arena_alloc(a, cap * sizeof(*nv));
+			if (*n > 0)
+				memcpy(nv, v, *n * sizeof(*nv));
+			v = nv;
+		}
+		tenant_row(a, s, &v[(*n)++]);
+	}
+	db_reset(s);
+	*out = v;
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
+enum dbrc
+db_tenant_insert(struct db *db, const char *pubkey, int64_t now,
+    const char *stripe_customer_id)
+{
+	sqlite3_stmt *s;
+	enum dbrc rc;
+
+	if ((s = db_stmt(db, STMT_TENANT_INSERT)) == NULL)
+		return DB_ERROR;
+	if (db_bind_text(s, 1, pubkey) == -1 || db_bind_int(s, 2, now) == -1 ||
+	    db_bind_text(s, 3, stripe_customer_id) == -1)
+		return db_fail(db, s, __func__);
+	if ((rc = db_step(db, s)) == DB_DONE)
+		rc = sqlite3_changes(db->h) == 1 ? DB_OK : DB_DONE;
+	db_reset(s);
+	return rc;
+}
+
+enum dbrc
+db_tenant_set_nwc(struct db *db, const char *pubkey, const char *sealed)
+{
+	sqlite3_stmt *s;
+	enum dbrc rc;
+
+	if ((s = db_stmt(db, STMT_TENANT_SET_NWC)) == NULL)
+		return DB_ERROR;
+	if (db_bind_text(s, 1, pubkey) == -1 || db_bind_text(s, 2, sealed) == -1)
+		return db_fail(db, s, __func__);
+	if ((rc = db_step(db, s)) == DB_DONE)
+		rc = sqlite3_changes(db->h) == 1 ? DB_OK : DB_NOTFOUND;
+	db_reset(s);
+	return rc;
+}
+
+enum dbrc
+db_tenant_mark_billing(struct db *db, const char *pubkey, int64_t now)
+{
+	sqlite3_stmt *s;
+	enum dbrc rc;
+
+	if ((s = db_stmt(db, STMT_TENANT_MARK_BILLING)) == NULL)
+		return DB_ERROR;
+	if (db_bind_text(s, 1, pubkey) == -1 || db_bind_int(s, 2, now) == -1)
+		return db_fail(db, s, __func__);
+	if ((rc = db_step(db, s)) == DB_DONE)
+		rc = DB_OK;
+	db_reset(s);
+	return rc;
+}
