@@ -1,24 +1,12 @@
 /*
- * api.c: caravel-api, the FastCGI program nginx talks to. The route table
- * below is the API's table of contents (spec/api.md §5): each row names a
- * method, a path pattern, its handler and who may call it. main() serves
- * FastCGI on a socket it is handed (spawn-fcgi, systemd) or binds itself
- * with pre-forked children, or answers one request as plain CGI.
+ * api.c: the route table, the API's table of contents (spec/api.md §5):
+ * each row names a method, a path pattern, its handler and who may call
+ * it; api_dispatch() applies CORS, the row's rule, then the handler.
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <fcgiapp.h>
 
 #include "http.h"
 
@@ -31,7 +19,8 @@ enum rule {
 	RULE_PUBLIC, /* anyone */
 	RULE_SIGNER, /* any valid NIP-98 signer */
 	RULE_ADMIN, /* a signer listed in ADMINS */
-	RULE_TENANT /* the owning tenant, or an admin */
+	RULE_TENANT, /* ":pubkey" is the signer, or an admin */
+	RULE_RELAY /* the relay ":id" belongs to the signer, or an admin */
 };
 
 struct route {
@@ -44,8 +33,23 @@ struct route {
 /* Sorted by path. */
 static const struct route routes[] = {
 	{ HM_GET, "/health", health_get, RULE_PUBLIC },
+	{ HM_GET, "/identity", identity_get, RULE_SIGNER },
 	{ HM_GET, "/plans", plans_list, RULE_PUBLIC },
 	{ HM_GET, "/plans/:id", plans_get, RULE_PUBLIC },
+	{ HM_GET, "/relays", relays_list, RULE_ADMIN },
+	{ HM_POST, "/relays", relays_create, RULE_SIGNER },
+	{ HM_GET, "/relays/:id", relays_get, RULE_RELAY },
+	{ HM_PUT, "/relays/:id", relays_update, RULE_RELAY },
+	{ HM_GET, "/relays/:id/activity", relays_activity, RULE_RELAY },
+	{ HM_POST, "/relays/:id/deactivate", relays_deactivate, RULE_RELAY },
+	{ HM_POST, "/relays/:id/reactivate", relays_reactivate, RULE_RELAY },
+	{ HM_GET, "/tenants", tenants_list, RULE_ADMIN },
+	{ HM_POST, "/tenants", tenants_create, RULE_SIGNER },
+	{ HM_GET, "/tenants/:pubkey", tenants_get, RULE_TENANT },
+	{ HM_PUT, "/tenants/:pubkey", tenants_update, RULE_TENANT },
+	{ HM_GET, "/tenants/:pubkey/relays", tenants_relays, RULE_TENANT },
+	{ HM_GET, "/tenants/:pubkey/stripe/session", tenants_stripe_session,
+	    RULE_TENANT },
 };
 
 static const char *const method_names[HM__MAX] = {
@@ -142,16 +146,45 @@ cors_check(struct req *r, struct resp *w)
 	return -1;
 }
 
-/* Enforce the route's rule; authentication arrives with NIP-98. */
+/*
+ * Enforce the route's rule before its handler runs: 401 without a valid
+ * signer, 403 for a signer who is neither the owner nor an admin, 404 for
+ * a relay that does not exist.
+ */
 static enum status
-route_check(const struct route *rt, struct resp *w)
+route_check(const struct route *rt, struct req *r, struct resp *w)
 {
-	switch (rt->rule) {
-	case RULE_PUBLIC:
+	char owner[65];
+	struct db *db;
+	enum status st;
+	enum dbrc rc;
+
+	if (rt->rule == RULE_PUBLIC)
 		return ST_OK;
+	if ((st = auth_check(r, w)) != ST_OK)
+		return st;
+	switch (rt->rule) {
+	case RULE_SIGNER:
+		return ST_OK;
+	case RULE_ADMIN:
+		return r->is_admin ? ST_OK : resp_fail(w, ST_FORBIDDEN,
+		    "only an admin may do this");
+	case RULE_TENANT:
+		return r->is_admin || strcmp(r->param[0], r->signer) == 0 ?
+		    ST_OK : resp_fail(w, ST_FORBIDDEN,
+		    "you are neither this tenant nor an admin");
+	case RULE_RELAY:
+		if ((db = app_db(r->app)) == NULL)
+			return ST_UNAVAILABLE;
+		if ((rc = db_relay_owner(db, r->param[0], owner)) != DB_OK)
+			return rc == DB_NOTFOUND ? resp_fail(w, ST_NOT_FOUND,
+			    "no relay has this id") : st_from_db(rc);
+		return r->is_admin || strcmp(owner, r->signer) == 0 ? ST_OK :
+		    resp_fail(w, ST_FORBIDDEN,
+		    "this relay belongs to another tenant");
 	default:
-		return resp_fail(w, ST_UNAUTHORIZED,
-		    "this route requires a NIP-98 Authorization header");
+		log_warnx("route %s has no rule", rt->pattern);
+		return ST_INTERNAL;
 	}
 }
 
@@ -175,164 +208,7 @@ api_dispatch(struct req *r, struct resp *w, enum status *st)
 	}
 	if ((rt = route_find(r, w, st)) == NULL)
 		return;
-	if ((*st = route_check(rt, w)) != ST_OK)
+	if ((*st = route_check(rt, r, w)) != ST_OK)
 		return;
 	*st = rt->fn(r, w);
-}
-
-static volatile sig_atomic_t stopping;
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
-
-/*
- * Keep nchild children serving listen_fd; each exits after max_requests
- * and is replaced. SIGTERM or SIGINT stops the children, then the parent.
- */
-static int
-prefork(struct app *app, int listen_fd, int nchild, long max_requests)
-{
-	struct sigaction sa;
-	pid_t *kids, pid;
-	int i, alive = 0, status;
-
-	kids = xcalloc((size_t)nchild, sizeof(*kids));
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	while (!stopping) {
-		for (i = 0; i < nchild && !stopping; i++) {
-			if (kids[i] != 0)
-				continue;
-			if ((pid = fork()) == -1) {
-				log_warn("fork");
-				sleep(1);
-				continue;
-			}
-			if (pid == 0) {
-				signal(SIGTERM, SIG_DFL);
-				signal(SIGINT, SIG_DFL);
-				free(kids);
-				_exit(http_serve_fcgi(app, listen_fd,
-				    max_requests) == 0 ? 0 : 1);
-			}
-			kids[i] = pid;
-			alive++;
-		}
-		if ((pid = waitpid(-1, &status, 0)) == -1) {
-			if (errno != EINTR)
-				break;
-			continue;
-		}
-		for (i = 0; i < nchild; i++)
-			if (kids[i] == pid) {
-				kids[i] = 0;
-				alive--;
-			}
-	}
-	for (i = 0; i < nchild; i++)
-		if (kids[i] != 0)
-			kill(kids[i], SIGTERM);
-	while (alive > 0 && wait(NULL) > 0)
-		alive--;
-	free(kids);
-	return 0;
-}
-
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: caravel-api [--env-file FILE] [-n] "
-	    "[-s SOCKET [--socket-mode MODE]] [-c CHILDREN] "
-	    "[-m MAX_REQUESTS]\n");
-	exit(2);
-}
-
-int
-main(int argc, char *argv[])
-{
-	static const struct option opts[] = {
-		{ "env-file", required_argument, NULL, 'f' },
-		{ "check-config", no_argument, NULL, 'n' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "socket-mode", required_argument, NULL, 'M' },
-		{ "children", required_argument, NULL, 'c' },
-		{ "max-requests", required_argument, NULL, 'm' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct app app;
-	char errbuf[4096];
-	const char *envfile = NULL, *sockpath = NULL;
-	int64_t nchild = 0, maxreq = 10000, mode = 0660;
-	int ch, check = 0, fd, rc;
-
-	log_init("caravel-api");
-	while ((ch = getopt_long(argc, argv, "f:ns:c:m:", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'f':
-			envfile = optarg;
-			break;
-		case 'n':
-			check = 1;
-			break;
-		case 's':
-			sockpath = optarg;
-			break;
-		case 'M':
-			if ((mode = strtol(optarg, NULL, 8)) <= 0 || mode > 0777)
-				usage();
-			break;
-		case 'c':
-			if (parse_int64(optarg, 1, 256, &nchild) == -1)
-				usage();
-			break;
-		case 'm':
-			if (parse_int64(optarg, 0, INT32_MAX, &maxreq) == -1)
-				usage();
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-
-	memset(&app, 0, sizeof(app));
-	if (cfg_load(&app.cfg, envfile, errbuf, sizeof(errbuf)) == -1) {
-		fprintf(stderr, "caravel-api: bad configuration:\n%s", errbuf);
-		cfg_free(&app.cfg);
-		return 1;
-	}
-	if (check) {
-		cfg_print(&app.cfg, stdout);
-		cfg_free(&app.cfg);
-		return 0;
-	}
-
-	if (sockpath != NULL) {
-		(void)unlink(sockpath);
-		if ((fd = FCGX_OpenSocket(sockpath, 128)) < 0) {
-			log_warn("%s: cannot listen", sockpath);
-			cfg_free(&app.cfg);
-			return 1;
-		}
-		if (chmod(sockpath, (mode_t)mode) == -1)
-			log_warn("%s: chmod", sockpath);
-		rc = prefork(&app, fd, nchild > 0 ? (int)nchild : 2, maxreq);
-		(void)unlink(sockpath);
-	} else if (FCGX_IsCGI())
-		rc = http_serve_cgi(&app);
-	else if (nchild > 0)
-		rc = prefork(&app, 0, (int)nchild, maxreq);
-	else
-		rc = http_serve_fcgi(&app, 0, 0);
-	db_close(app.db);
-	cfg_free(&app.cfg);
-	return rc == 0 ? 0 : 1;
 }

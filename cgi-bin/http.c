@@ -157,6 +157,18 @@ st_from_db(enum dbrc rc)
 	}
 }
 
+enum status
+req_body_object(struct req *r, struct resp *w)
+{
+	if (r->body_len == 0)
+		return resp_fail(w, ST_BAD_REQUEST,
+		    "the request body must be a JSON object");
+	if ((r->json = json_parse_object(r->body, r->body_len)) == NULL)
+		return resp_fail(w, ST_BAD_REQUEST,
+		    "the request body is not one valid JSON object");
+	return ST_OK;
+}
+
 const char *
 req_query(struct req *r, const char *name)
 {
@@ -204,6 +216,9 @@ req_read(struct req *r, struct io *io, size_t limit)
 	r->origin = io_env(io, "HTTP_ORIGIN");
 	r->authorization = io_env(io, "HTTP_AUTHORIZATION");
 	r->content_type = io_env(io, "CONTENT_TYPE");
+	r->request_uri = io_env(io, "REQUEST_URI");
+	r->http_host = io_env(io, "HTTP_HOST");
+	r->https = (v = io_env(io, "HTTPS")) != NULL && strcasecmp(v, "on") == 0;
 	if ((v = io_env(io, "CONTENT_LENGTH")) != NULL && *v != '\0' &&
 	    parse_int64(v, 0, INT64_MAX, &clen) == -1)
 		clen = INT64_MAX;

@@ -67,12 +67,18 @@ struct req {
 	const char *origin; /* Origin header or NULL */
 	const char *authorization; /* Authorization header or NULL */
 	const char *content_type;
+	const char *request_uri; /* raw path and query, for AUTH_STRICT */
+	const char *http_host; /* Host header */
+	int https; /* the client used TLS */
 	char *body; /* NUL-terminated; body_len bytes */
 	size_t body_len;
 	int body_too_large;
 	const char *param[REQ_MAX_PARAMS]; /* ":name" segments, in order */
 	size_t nparam;
 	struct json_object *json; /* parsed body (R_JSON routes); owned */
+	int authed; /* a valid NIP-98 header was checked */
+	char signer[65]; /* its pubkey, hex */
+	int is_admin; /* signer is listed in ADMINS */
 };
 
 struct resp {
@@ -94,15 +100,39 @@ enum status resp_field(struct resp *, enum status, const char *field,
     const char *message);
 /* The status a database result means for a client. */
 enum status st_from_db(enum dbrc);
+/* Parse the body as one JSON object into r->json; 400 otherwise. */
+enum status req_body_object(struct req *, struct resp *);
 /* A query parameter's raw value (not decoded), or NULL. */
 const char *req_query(struct req *, const char *name);
+
+/* auth.c */
+/* Check the NIP-98 header (api.md §3); fills r->signer and r->is_admin. */
+enum status auth_check(struct req *, struct resp *);
+void auth_cache_clear(void);
 
 /* api.c */
 void api_dispatch(struct req *, struct resp *, enum status *);
 
-/* health.c, plans.c: handlers */
+/* Handlers, one file per resource. */
 enum status health_get(struct req *, struct resp *);
+enum status identity_get(struct req *, struct resp *);
 enum status plans_list(struct req *, struct resp *);
 enum status plans_get(struct req *, struct resp *);
+enum status tenants_list(struct req *, struct resp *);
+enum status tenants_create(struct req *, struct resp *);
+enum status tenants_get(struct req *, struct resp *);
+enum status tenants_update(struct req *, struct resp *);
+enum status tenants_relays(struct req *, struct resp *);
+enum status tenants_stripe_session(struct req *, struct resp *);
+enum status relays_list(struct req *, struct resp *);
+enum status relays_create(struct req *, struct resp *);
+enum status relays_get(struct req *, struct resp *);
+enum status relays_update(struct req *, struct resp *);
+enum status relays_deactivate(struct req *, struct resp *);
+enum status relays_reactivate(struct req *, struct resp *);
+enum status relays_activity(struct req *, struct resp *);
+
+/* relays.c: also used by tenants.c */
+struct json_object *relay_json(const struct config *, const struct relay *);
 
 #endif

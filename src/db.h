@@ -111,13 +111,13 @@ enum dbrc db_plan_get(struct db *, struct arena *, const char *id,
 
 /* db_tenant.c */
 struct tenant {
-	char *pubkey; /* 64 hex */
+	const char *pubkey; /* 64 hex */
 	int64_t created_at;
-	char *stripe_customer_id; /* NULL when none */
-	char *stripe_subscription_id; /* NULL when none */
+	const char *stripe_customer_id; /* NULL when none */
+	const char *stripe_subscription_id; /* NULL when none */
 	int64_t past_due_at; /* -1 when not past due */
 	int nwc_is_set;
-	char *nwc_error;
+	const char *nwc_error;
 };
 enum dbrc db_tenant_get(struct db *, struct arena *, const char *pubkey,
     struct tenant *);
@@ -148,17 +148,17 @@ enum relay_flag {
 extern const char *const relay_flag_names[RF__MAX];
 
 struct relay {
-	char *id; /* 32 hex, also the relay's id on zooid */
-	char *tenant;
-	char *schema;
-	char *subdomain;
-	char *plan;
-	char *status; /* active, inactive, delinquent */
+	const char *id; /* 32 hex, also the relay's id on zooid */
+	const char *tenant;
+	const char *schema;
+	const char *subdomain;
+	const char *plan;
+	const char *status; /* active, inactive, delinquent */
 	int synced;
-	char *sync_error;
-	char *info_name;
-	char *info_icon;
-	char *info_description;
+	const char *sync_error;
+	const char *info_name;
+	const char *info_icon;
+	const char *info_description;
 	int flag[RF__MAX];
 	int64_t created_at;
 	int64_t version; /* bumped by every change zooid must see */
@@ -182,11 +182,11 @@ enum dbrc db_relay_owner(struct db *, const char *id, char out[65]);
 /* db_activity.c */
 struct activity {
 	int64_t id;
-	char *tenant;
+	const char *tenant;
 	int64_t created_at;
-	char *activity_type;
-	char *resource_type;
-	char *resource_id;
+	const char *activity_type;
+	const char *resource_type;
+	const char *resource_id;
 };
 enum dbrc db_activity_add(struct db *, const char *tenant, int64_t now,
     const char *type, const char *resource_type, const char *resource_id);

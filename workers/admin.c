@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core.h"
 #include "cfg.h"
@@ -25,6 +26,31 @@ struct command {
 	int needs_db;
 	const char *help;
 };
+
+/* A unix time as a UTC date, or date and time. */
+static const char *
+day(struct arena *ar, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[32];
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
+	return arena_strdup(ar, buf);
+}
+
+static const char *
+when(struct arena *ar, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[32];
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%SZ", &tm);
+	return arena_strdup(ar, buf);
+}
 
 /* migrate: create the database file if needed and apply migrations. */
 static int
@@ -47,11 +73,106 @@ cmd_check_config(struct admin *a, int argc, char **argv)
 	return 0;
 }
 
+/* tenants: every tenant, newest first, with its relay count. */
+static int
+cmd_tenants(struct admin *a, int argc, char **argv)
+{
+	struct arena ar = { NULL };
+	struct tenant *t;
+	struct relay *rl;
+	size_t i, n, nr;
+	int rc = 1;
+
+	(void)argc;
+	(void)argv;
+	if (db_tenant_list(a->db, &ar, &t, &n) != DB_OK)
+		goto out;
+	printf("%-64s  %-10s  %-6s  %-3s  %s\n", "PUBKEY", "CREATED", "RELAYS",
+	    "NWC", "STRIPE CUSTOMER");
+	for (i = 0; i < n; i++) {
+		if (db_relay_list(a->db, &ar, t[i].pubkey, &rl, &nr) != DB_OK)
+			goto out;
+		printf("%-64s  %-10s  %6zu  %-3s  %s\n", t[i].pubkey,
+		    day(&ar, t[i].created_at), nr, t[i].nwc_is_set ? "yes" :
+		    "no", t[i].stripe_customer_id != NULL ?
+		    t[i].stripe_customer_id : "-");
+	}
+	rc = 0;
+out:
+	arena_free(&ar);
+	return rc;
+}
+
+/* relays [TENANT]: relays (of one tenant), with status and sync state. */
+static int
+cmd_relays(struct admin *a, int argc, char **argv)
+{
+	struct arena ar = { NULL };
+	struct relay *rl;
+	size_t i, n;
+	int rc = 1;
+
+	if (argc > 2 || (argc == 2 && (strlen(argv[1]) != 64 ||
+	    !is_lower_hex(argv[1], 64)))) {
+		fprintf(stderr, "usage: caravel-admin relays [TENANT-PUBKEY]\n");
+		return 2;
+	}
+	if (db_relay_list(a->db, &ar, argc == 2 ? argv[1] : NULL, &rl, &n) !=
+	    DB_OK)
+		goto out;
+	printf("%-32s  %-20s  %-7s  %-10s  %-6s  %s\n", "ID", "SUBDOMAIN",
+	    "PLAN", "STATUS", "SYNCED", "TENANT / SYNC ERROR");
+	for (i = 0; i < n; i++)
+		printf("%-32s  %-20s  %-7s  %-10s  %-6s  %.16s…%s%s\n",
+		    rl[i].id, rl[i].subdomain, rl[i].plan, rl[i].status,
+		    rl[i].synced ? "yes" : "no", rl[i].tenant,
+		    *rl[i].sync_error != '\0' ? "  " : "", rl[i].sync_error);
+	rc = 0;
+out:
+	arena_free(&ar);
+	return rc;
+}
+
+/* activity RELAY-ID [LIMIT]: a relay's activity, newest first. */
+static int
+cmd_activity(struct admin *a, int argc, char **argv)
+{
+	struct arena ar = { NULL };
+	struct activity *v;
+	int64_t limit = 50;
+	size_t i, n;
+	int rc = 1;
+
+	if (argc < 2 || argc > 3 || (argc == 3 &&
+	    parse_int64(argv[2], 1, 500, &limit) == -1)) {
+		fprintf(stderr, "usage: caravel-admin activity RELAY-ID "
+		    "[LIMIT]\n");
+		return 2;
+	}
+	if (db_activity_list(a->db, &ar, "relay", argv[1], 0, limit, &v, &n) !=
+	    DB_OK)
+		goto out;
+	for (i = 0; i < n; i++)
+		printf("%s  %-22s  %s\n", when(&ar, v[i].created_at),
+		    v[i].activity_type, v[i].tenant);
+	if (n == 0)
+		printf("no activity for relay %s\n", argv[1]);
+	rc = 0;
+out:
+	arena_free(&ar);
+	return rc;
+}
+
 static const struct command commands[] = {
-	{ "check-config", cmd_check_config, 0,
-	    "print the effective configuration (secrets masked)" },
+	{ "activity", cmd_activity, 1,
+	    "RELAY-ID [LIMIT]: a relay's activity, newest first" },
 	{ "migrate", cmd_migrate, 1,
 	    "create the database and apply pending migrations" },
+	{ "relays", cmd_relays, 1,
+	    "[TENANT]: relays, their status and zooid sync state" },
+	{ "tenants", cmd_tenants, 1, "tenants, newest first" },
+	{ "check-config", cmd_check_config, 0,
+	    "print the effective configuration (secrets masked)" },
 };
 
 static void
@@ -89,7 +210,7 @@ main(int argc, char *argv[])
 			envfile = optarg;
 			break;
 		case 'n':
-			cmd = &commands[0];
+			cmd = &commands[nitems(commands) - 1];
 			break;
 		default:
 			usage();

@@ -1,0 +1,178 @@
+/*
+ * main.c: caravel-api, the FastCGI program nginx talks to. It serves
+ * FastCGI on a socket it is handed (spawn-fcgi, systemd socket
+ * activation), or binds one itself and keeps pre-forked children that are
+ * replaced after --max-requests, or answers one request as plain CGI.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "http.h"
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+/*
+ * Keep nchild children serving listen_fd; each exits after max_requests
+ * and is replaced. SIGTERM or SIGINT stops the children, then the parent.
+ */
+static int
+prefork(struct app *app, int listen_fd, int nchild, long max_requests)
+{
+	struct sigaction sa;
+	pid_t *kids, pid;
+	int i, alive = 0, status;
+
+	kids = xcalloc((size_t)nchild, sizeof(*kids));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	while (!stopping) {
+		for (i = 0; i < nchild && !stopping; i++) {
+			if (kids[i] != 0)
+				continue;
+			if ((pid = fork()) == -1) {
+				log_warn("fork");
+				sleep(1);
+				continue;
+			}
+			if (pid == 0) {
+				signal(SIGTERM, SIG_DFL);
+				signal(SIGINT, SIG_DFL);
+				free(kids);
+				_exit(http_serve_fcgi(app, listen_fd,
+				    max_requests) == 0 ? 0 : 1);
+			}
+			kids[i] = pid;
+			alive++;
+		}
+		if ((pid = waitpid(-1, &status, 0)) == -1) {
+			if (errno != EINTR)
+				break;
+			continue;
+		}
+		for (i = 0; i < nchild; i++)
+			if (kids[i] == pid) {
+				kids[i] = 0;
+				alive--;
+			}
+	}
+	for (i = 0; i < nchild; i++)
+		if (kids[i] != 0)
+			kill(kids[i], SIGTERM);
+	while (alive > 0 && wait(NULL) > 0)
+		alive--;
+	free(kids);
+	return 0;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: caravel-api [--env-file FILE] [-n] "
+	    "[-s SOCKET [--socket-mode MODE]] [-c CHILDREN] "
+	    "[-m MAX_REQUESTS]\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "env-file", required_argument, NULL, 'f' },
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "socket-mode", required_argument, NULL, 'M' },
+		{ "children", required_argument, NULL, 'c' },
+		{ "max-requests", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct app app;
+	char errbuf[4096];
+	const char *envfile = NULL, *sockpath = NULL;
+	int64_t nchild = 0, maxreq = 10000, mode = 0660;
+	int ch, check = 0, fd, rc;
+
+	log_init("caravel-api");
+	while ((ch = getopt_long(argc, argv, "f:ns:c:m:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			envfile = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 's':
+			sockpath = optarg;
+			break;
+		case 'M':
+			if ((mode = strtol(optarg, NULL, 8)) <= 0 || mode > 0777)
+				usage();
+			break;
+		case 'c':
+			if (parse_int64(optarg, 1, 256, &nchild) == -1)
+				usage();
+			break;
+		case 'm':
+			if (parse_int64(optarg, 0, INT32_MAX, &maxreq) == -1)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	memset(&app, 0, sizeof(app));
+	if (cfg_load(&app.cfg, envfile, errbuf, sizeof(errbuf)) == -1) {
+		fprintf(stderr, "caravel-api: bad configuration:\n%s", errbuf);
+		cfg_free(&app.cfg);
+		return 1;
+	}
+	if (check) {
+		cfg_print(&app.cfg, stdout);
+		cfg_free(&app.cfg);
+		return 0;
+	}
+
+	if (sockpath != NULL) {
+		(void)unlink(sockpath);
+		if ((fd = FCGX_OpenSocket(sockpath, 128)) < 0) {
+			log_warn("%s: cannot listen", sockpath);
+			cfg_free(&app.cfg);
+			return 1;
+		}
+		if (chmod(sockpath, (mode_t)mode) == -1)
+			log_warn("%s: chmod", sockpath);
+		rc = prefork(&app, fd, nchild > 0 ? (int)nchild : 2, maxreq);
+		(void)unlink(sockpath);
+	} else if (FCGX_IsCGI())
+		rc = http_serve_cgi(&app);
+	else if (nchild > 0)
+		rc = prefork(&app, 0, (int)nchild, maxreq);
+	else
+		rc = http_serve_fcgi(&app, 0, 0);
+	db_close(app.db);
+	cfg_free(&app.cfg);
+	return rc == 0 ? 0 : 1;
+}

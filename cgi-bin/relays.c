@@ -1,0 +1,517 @@
+/*
+ * relays.c: /relays and /relays/:id (spec/api.md §5). Every change and
+ * its activity row commit in one transaction that also marks the relay
+ * unsynced (caravel-infra pushes it to zooid) and the tenant for billing
+ * reconciliation (caravel-billing), so nothing depends on this process
+ * staying alive after the response.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "json.h"
+#include "crypt.h"
+#include "nostr.h"
+
+#define ACTIVITY_DEFAULT 100
+#define ACTIVITY_MAX 500
+
+static const char *const reserved_subdomains[] = { "api", "admin", "www",
+	"mail" };
+
+struct json_object *
+relay_json(const struct config *c, const struct relay *rl)
+{
+	struct json_object *o = jobj();
+	const char *domain = cfg_str(c, CFG_RELAY_DOMAIN);
+	int i;
+
+	jadd_str(o, "id", rl->id);
+	jadd_str(o, "tenant", rl->tenant);
+	jadd_str(o, "schema", rl->schema);
+	jadd_str(o, "subdomain", rl->subdomain);
+	if (*domain != '\0') {
+		char *host = NULL;
+
+		if (asprintf(&host, "%s.%s", rl->subdomain, domain) < 0)
+			abort();
+		jadd_str(o, "host", host);
+		free(host);
+	} else
+		jadd_str(o, "host", rl->subdomain);
+	jadd_str(o, "plan", rl->plan);
+	jadd_str(o, "status", rl->status);
+	jadd_int(o, "synced", rl->synced);
+	jadd_str(o, "sync_error", rl->sync_error);
+	jadd_str(o, "info_name", rl->info_name);
+	jadd_str(o, "info_icon", rl->info_icon);
+	jadd_str(o, "info_description", rl->info_description);
+	for (i = 0; i < RF__MAX; i++)
+		jadd_int(o, relay_flag_names[i], rl->flag[i]);
+	jadd_int(o, "created_at", rl->created_at);
+	return o;
+}
+
+static size_t
+utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* Each rule of api.md §5 "Relay validation" has its own sentence. */
+static enum status
+subdomain_check(struct req *r, struct resp *w, struct db *db, const char *s)
+{
+	const struct config *c = &r->app->cfg;
+	size_t i, len = strlen(s);
+
+	if (len == 0)
+		return resp_field(w, ST_INVALID_SUBDOMAIN, "subdomain",
+		    "subdomain is required");
+	if (len > 63)
+		return resp_field(w, ST_INVALID_SUBDOMAIN, "subdomain",
+		    "subdomain must be 63 characters or fewer");
+	if (strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") != len)
+		return resp_field(w, ST_INVALID_SUBDOMAIN, "subdomain",
+		    "subdomain may only contain lowercase letters, numbers, "
+		    "and hyphens");
+	if (s[0] == '-' || s[len - 1] == '-')
+		return resp_field(w, ST_INVALID_SUBDOMAIN, "subdomain",
+		    "subdomain cannot start or end with a hyphen");
+	for (i = 0; i < nitems(reserved_subdomains); i++)
+		if (strcmp(s, reserved_subdomains[i]) == 0)
+			goto reserved;
+	for (i = 0; i < c->nlist[CFG_RESERVED_SUBDOMAINS]; i++)
+		if (strcmp(s, c->list[CFG_RESERVED_SUBDOMAINS][i]) == 0)
+			goto reserved;
+	switch (db_relay_subdomain_taken(db, s)) {
+	case 0:
+		return ST_OK;
+	case 1:
+		return resp_field(w, ST_SUBDOMAIN_EXISTS, "subdomain",
+		    "subdomain is already taken");
+	default:
+		return ST_INTERNAL;
+	}
+reserved:
+	return resp_field(w, ST_INVALID_SUBDOMAIN, "subdomain",
+	    "subdomain is reserved");
+}
+
+/* A text field of at most max characters; absent leaves *out alone. */
+static enum status
+text_field(struct req *r, struct resp *w, const char *key, size_t max,
+    const char **out)
+{
+	const char *s;
+
+	switch (json_get_str(r->json, key, 4 * max, &s, NULL)) {
+	case JGET_ABSENT:
+		return ST_OK;
+	case JGET_BAD:
+		if (json_get_str(r->json, key, SIZE_MAX, &s, NULL) == JGET_OK)
+			break;
+		return resp_field(w, ST_BAD_REQUEST, key, arena_printf(
+		    &r->arena, "%s must be a string of valid UTF-8", key));
+	case JGET_OK:
+		if (utf8_chars(s) > max)
+			break;
+		*out = arena_strdup(&r->arena, s);
+		return ST_OK;
+	}
+	return resp_field(w, ST_INVALID_FIELD, key, arena_printf(&r->arena,
+	    "%s must be %zu characters or fewer", key, max));
+}
+
+/*
+ * Read the optional fields shared by create and update into rl: info
+ * texts and flags, checked for type (400) and value (422).
+ */
+static enum status
+relay_fields(struct req *r, struct resp *w, struct relay *rl)
+{
+	enum status st;
+	int64_t n;
+	int i;
+
+	if ((st = text_field(r, w, "info_name", 100, &rl->info_name)) != ST_OK ||
+	    (st = text_field(r, w, "info_description", 1000,
+	    &rl->info_description)) != ST_OK ||
+	    (st = text_field(r, w, "info_icon", 2048, &rl->info_icon)) != ST_OK)
+		return st;
+	if (*rl->info_icon != '\0' && strncmp(rl->info_icon, "https://", 8) !=
+	    0 && strncmp(rl->info_icon, "http://", 7) != 0)
+		return resp_field(w, ST_INVALID_FIELD, "info_icon",
+		    "info_icon must be empty or an http(s) URL");
+	for (i = 0; i < RF__MAX; i++) {
+		switch (json_get_flag(r->json, relay_flag_names[i],
+		    &rl->flag[i])) {
+		case JGET_OK:
+		case JGET_ABSENT:
+			continue;
+		case JGET_BAD:
+			if (json_get_int(r->json, relay_flag_names[i],
+			    INT64_MIN + 1, INT64_MAX - 1, &n) == JGET_OK)
+				return resp_field(w, ST_INVALID_FIELD,
+				    relay_flag_names[i], arena_printf(&r->arena,
+				    "%s must be 0 or 1", relay_flag_names[i]));
+			return resp_field(w, ST_BAD_REQUEST,
+			    relay_flag_names[i], arena_printf(&r->arena,
+			    "%s must be 0, 1, true or false",
+			    relay_flag_names[i]));
+		}
+	}
+	return ST_OK;
+}
+
+/* Plan must exist and allow the features the relay turns on. */
+static enum status
+plan_check(struct req *r, struct resp *w, struct db *db, struct relay *rl)
+{
+	struct plan p;
+	enum dbrc rc;
+
+	if ((rc = db_plan_get(db, &r->arena, rl->plan, &p)) == DB_NOTFOUND)
+		return resp_field(w, ST_INVALID_PLAN, "plan",
+		    arena_printf(&r->arena, "there is no plan called %s",
+		    rl->plan));
+	if (rc != DB_OK)
+		return st_from_db(rc);
+	if (rl->flag[RF_BLOSSOM_ENABLED] && !p.blossom)
+		return resp_field(w, ST_PLAN_FEATURE, "blossom_enabled",
+		    arena_printf(&r->arena, "the %s plan does not include "
+		    "Blossom media storage", p.name));
+	if (rl->flag[RF_LIVEKIT_ENABLED] && !p.livekit)
+		return resp_field(w, ST_PLAN_FEATURE, "livekit_enabled",
+		    arena_printf(&r->arena, "the %s plan does not include "
+		    "LiveKit audio and video", p.name));
+	return ST_OK;
+}
+
+/* A string field that must be there: 400 for a wrong type. */
+static enum status
+required_str(struct req *r, struct resp *w, const char *key, size_t max,
+    const char **out)
+{
+	switch (json_get_str(r->json, key, max, out, NULL)) {
+	case JGET_OK:
+		return ST_OK;
+	case JGET_ABSENT:
+		*out = "";
+		return ST_OK;
+	default:
+		return resp_field(w, ST_BAD_REQUEST, key, arena_printf(
+		    &r->arena, "%s must be a string", key));
+	}
+}
+
+/* schema: subdomain with "-" → "_", "_", 8 id characters (api.md §5). */
+static char *
+relay_schema(struct arena *a, const char *subdomain, const char *id)
+{
+	char *s, *p;
+
+	s = arena_printf(a, "%s%s_%.8s", subdomain[0] >= '0' &&
+	    subdomain[0] <= '9' ? "r_" : "", subdomain, id);
+	for (p = s; *p != '\0'; p++)
+		if (*p == '-')
+			*p = '_';
+	return s;
+}
+
+/*
+ * The change's transaction: fn's write, the activity row, and the billing
+ * mark, or nothing.
+ */
+static enum status
+relay_commit(struct db *db, enum dbrc write, const struct relay *rl,
+    const char *activity, int64_t now)
+{
+	enum dbrc rc = write;
+
+	if (rc == DB_OK)
+		rc = db_activity_add(db, rl->tenant, now, activity, "relay",
+		    rl->id);
+	if (rc == DB_OK)
+		rc = db_tenant_mark_billing(db, rl->tenant, now);
+	if (rc == DB_OK)
+		rc = db_commit(db);
+	else
+		db_rollback(db);
+	return st_from_db(rc);
+}
+
+/*
+ * POST /relays {subdomain, plan, [tenant], [info_*], [flags]}
+ * 201 Relay; 400 bad types; 403 tenant of another signer; 409
+ * tenant-required; 422 invalid-subdomain, subdomain-exists, invalid-plan,
+ * plan-feature-not-allowed, invalid-field; 503 not-configured.
+ */
+enum status
+relays_create(struct req *r, struct resp *w)
+{
+	struct relay rl;
+	struct tenant t;
+	struct secretbox box;
+	unsigned char sk[32], pk[32], rid[16];
+	char *sealed = NULL, skhex[65], idhex[33];
+	const char *subdomain, *plan, *tenant;
+	struct db *db;
+	enum status st;
+	enum dbrc rc;
+	int64_t now = clock_now();
+
+	if ((st = req_body_object(r, w)) != ST_OK)
+		return st;
+	memset(&rl, 0, sizeof(rl));
+	rl.info_name = rl.info_icon = rl.info_description = "";
+	if ((st = required_str(r, w, "subdomain", 256, &subdomain)) != ST_OK ||
+	    (st = required_str(r, w, "plan", 64, &plan)) != ST_OK ||
+	    (st = required_str(r, w, "tenant", 64, &tenant)) != ST_OK ||
+	    (st = relay_fields(r, w, &rl)) != ST_OK)
+		return st;
+	if (*tenant == '\0')
+		tenant = r->signer;
+	else if (strcmp(tenant, r->signer) != 0 && !r->is_admin)
+		return resp_fail(w, ST_FORBIDDEN,
+		    "only an admin may create a relay for another tenant");
+	if (*plan == '\0')
+		return resp_field(w, ST_INVALID_PLAN, "plan", "plan is required");
+	if ((db = app_db(r->app)) == NULL)
+		return ST_UNAVAILABLE;
+	rl.plan = arena_strdup(&r->arena, plan);
+	rl.subdomain = arena_strdup(&r->arena, subdomain);
+	rl.tenant = arena_strdup(&r->arena, tenant);
+	if ((st = subdomain_check(r, w, db, subdomain)) != ST_OK ||
+	    (st = plan_check(r, w, db, &rl)) != ST_OK)
+		return st;
+	if ((rc = db_tenant_get(db, &r->arena, tenant, &t)) == DB_NOTFOUND)
+		return resp_fail(w, ST_TENANT_REQUIRED, "the tenant does not "
+		    "exist yet: call POST /tenants first");
+	if (rc != DB_OK)
+		return st_from_db(rc);
+	if (!cfg_isset(&r->app->cfg, CFG_ENCRYPTION_SECRET))
+		return resp_fail(w, ST_NOT_CONFIGURED,
+		    "ENCRYPTION_SECRET is not set, so relay keys cannot be "
+		    "stored");
+
+	if (nostr_keygen(sk, pk) == -1 || nostr_random(rid, sizeof(rid)) == -1)
+		return ST_INTERNAL;
+	hex_encode(sk, 32, skhex);
+	explicit_zero(sk, sizeof(sk));
+	hex_encode(rid, sizeof(rid), idhex);
+	if (secretbox_init(&box, cfg_str(&r->app->cfg,
+	    CFG_ENCRYPTION_SECRET)) == 0) {
+		sealed = secretbox_seal_alloc(&box, skhex);
+		secretbox_release(&box);
+	}
+	explicit_zero(skhex, sizeof(skhex));
+	if (sealed == NULL)
+		return ST_INTERNAL;
+	rl.id = arena_strdup(&r->arena, idhex);
+	rl.schema = relay_schema(&r->arena, rl.subdomain, rl.id);
+	rl.status = "active";
+	rl.sync_error = "";
+	rl.created_at = now;
+
+	if ((rc = db_begin(db)) != DB_OK) {
+		free(sealed);
+		return st_from_db(rc);
+	}
+	rc = db_relay_insert(db, &rl, sealed, now);
+	free(sealed);
+	if (rc == DB_CONSTRAINT) {
+		db_rollback(db);
+		return resp_field(w, ST_SUBDOMAIN_EXISTS, "subdomain",
+		    "subdomain is already taken");
+	}
+	if ((st = relay_commit(db, rc, &rl, "create_relay", now)) != ST_OK)
+		return st;
+	w->code = 201;
+	w->data = relay_json(&r->app->cfg, &rl);
+	return ST_OK;
+}
+
+/* GET /relays[?tenant=<pubkey>] (admin): list of Relay, newest first. */
+enum status
+relays_list(struct req *r, struct resp *w)
+{
+	struct relay *v;
+	struct db *db;
+	const char *tenant;
+	size_t i, n;
+	enum dbrc rc;
+
+	tenant = req_query(r, "tenant");
+	if (tenant != NULL && (strlen(tenant) != 64 ||
+	    !is_lower_hex(tenant, 64)))
+		return resp_field(w, ST_BAD_REQUEST, "tenant",
+		    "tenant must be a public key of 64 lower-case hex digits");
+	if ((db = app_db(r->app)) == NULL)
+		return ST_UNAVAILABLE;
+	if ((rc = db_relay_list(db, &r->arena, tenant, &v, &n)) != DB_OK)
+		return st_from_db(rc);
+	w->data = jarr();
+	for (i = 0; i < n; i++)
+		jpush(w->data, relay_json(&r->app->cfg, &v[i]));
+	return ST_OK;
+}
+
+/* Load the relay named by :id (its existence was checked by RULE_RELAY). */
+static enum status
+relay_load(struct req *r, struct resp *w, struct db **db, struct relay *rl)
+{
+	enum dbrc rc;
+
+	if ((*db = app_db(r->app)) == NULL)
+		return ST_UNAVAILABLE;
+	if ((rc = db_relay_get(*db, &r->arena, r->param[0], rl)) != DB_OK)
+		return rc == DB_NOTFOUND ? resp_fail(w, ST_NOT_FOUND,
+		    "no relay has this id") : st_from_db(rc);
+	return ST_OK;
+}
+
+/* GET /relays/:id (tenant): Relay. */
+enum status
+relays_get(struct req *r, struct resp *w)
+{
+	struct relay rl;
+	struct db *db;
+	enum status st;
+
+	if ((st = relay_load(r, w, &db, &rl)) != ST_OK)
+		return st;
+	w->data = relay_json(&r->app->cfg, &rl);
+	return ST_OK;
+}
+
+/*
+ * PUT /relays/:id (tenant): partial update of plan, info and flags;
+ * subdomain is immutable (422). 200 Relay, unsynced.
+ */
+enum status
+relays_update(struct req *r, struct resp *w)
+{
+	struct relay rl;
+	struct db *db;
+	const char *s;
+	enum status st;
+	int64_t now = clock_now();
+
+	if ((st = req_body_object(r, w)) != ST_OK ||
+	    (st = relay_load(r, w, &db, &rl)) != ST_OK)
+		return st;
+	if ((st = required_str(r, w, "subdomain", 256, &s)) != ST_OK)
+		return st;
+	if (*s != '\0' && strcmp(s, rl.subdomain) != 0)
+		return resp_field(w, ST_INVALID_SUBDOMAIN, "subdomain",
+		    "subdomain cannot be changed");
+	if ((st = required_str(r, w, "plan", 64, &s)) != ST_OK ||
+	    (st = relay_fields(r, w, &rl)) != ST_OK)
+		return st;
+	if (*s != '\0')
+		rl.plan = arena_strdup(&r->arena, s);
+	if ((st = plan_check(r, w, db, &rl)) != ST_OK)
+		return st;
+	if (db_begin(db) != DB_OK)
+		return ST_UNAVAILABLE;
+	if ((st = relay_commit(db, db_relay_update(db, &rl, now), &rl,
+	    "update_relay", now)) != ST_OK)
+		return st;
+	rl.synced = 0;
+	w->data = relay_json(&r->app->cfg, &rl);
+	return ST_OK;
+}
+
+/* Move the relay to status "to" with its activity, unless it is there. */
+static enum status
+relay_move(struct req *r, struct resp *w, const char *to,
+    const char *activity)
+{
+	struct relay rl;
+	struct db *db;
+	enum status st;
+	int64_t now = clock_now();
+
+	if ((st = relay_load(r, w, &db, &rl)) != ST_OK)
+		return st;
+	if (strcmp(rl.status, "delinquent") == 0 && strcmp(to, "active") == 0)
+		return resp_fail(w, ST_CONFLICT, "this relay is delinquent: it "
+		    "becomes active again when its invoices are paid");
+	if (strcmp(rl.status, to) != 0) {
+		if (db_begin(db) != DB_OK)
+			return ST_UNAVAILABLE;
+		if ((st = relay_commit(db, db_relay_set_status(db, rl.id, to,
+		    now), &rl, activity, now)) != ST_OK)
+			return st;
+		rl.status = to;
+		rl.synced = 0;
+	}
+	w->data = relay_json(&r->app->cfg, &rl);
+	return ST_OK;
+}
+
+/* POST /relays/:id/deactivate (tenant): → inactive; idempotent. */
+enum status
+relays_deactivate(struct req *r, struct resp *w)
+{
+	return relay_move(r, w, "inactive", "deactivate_relay");
+}
+
+/* POST /relays/:id/reactivate (tenant): inactive → active; 409 delinquent. */
+enum status
+relays_reactivate(struct req *r, struct resp *w)
+{
+	return relay_move(r, w, "active", "activate_relay");
+}
+
+/*
+ * GET /relays/:id/activity[?limit=N][&before=T] (tenant):
+ * {"activity": [...]}, newest first; limit 1..500, default 100.
+ */
+enum status
+relays_activity(struct req *r, struct resp *w)
+{
+	struct activity *v;
+	struct json_object *list, *o;
+	struct db *db;
+	const char *q;
+	int64_t limit = ACTIVITY_DEFAULT, before = 0;
+	size_t i, n;
+	enum dbrc rc;
+
+	if ((q = req_query(r, "limit")) != NULL &&
+	    parse_int64(q, 1, ACTIVITY_MAX, &limit) == -1)
+		return resp_field(w, ST_BAD_REQUEST, "limit",
+		    "limit must be a whole number from 1 to 500");
+	if ((q = req_query(r, "before")) != NULL &&
+	    parse_int64(q, 1, INT64_MAX / 2, &before) == -1)
+		return resp_field(w, ST_BAD_REQUEST, "before",
+		    "before must be a unix time in seconds");
+	if ((db = app_db(r->app)) == NULL)
+		return ST_UNAVAILABLE;
+	if ((rc = db_activity_list(db, &r->arena, "relay", r->param[0], before,
+	    limit, &v, &n)) != DB_OK)
+		return st_from_db(rc);
+	list = jarr();
+	for (i = 0; i < n; i++) {
+		o = jobj();
+		jadd_int(o, "id", v[i].id);
+		jadd_str(o, "tenant", v[i].tenant);
+		jadd_int(o, "created_at", v[i].created_at);
+		jadd_str(o, "activity_type", v[i].activity_type);
+		jadd_str(o, "resource_type", v[i].resource_type);
+		jadd_str(o, "resource_id", v[i].resource_id);
+		jpush(list, o);
+	}
+	w->data = jobj();
+	jadd(w->data, "activity", list);
+	return ST_OK;
+}

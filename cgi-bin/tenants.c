@@ -1,0 +1,297 @@
+/*
+ * tenants.c: /tenants and /tenants/:pubkey (spec/api.md §5). A tenant is
+ * a nostr key with a Stripe customer; its NWC wallet URL is stored only
+ * sealed (api.md §7) and never returned.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "json.h"
+#include "crypt.h"
+#include "nwc.h"
+#include "stripe.h"
+
+static struct json_object *
+tenant_json(const struct tenant *t)
+{
+	struct json_object *o = jobj();
+
+	jadd_str(o, "pubkey", t->pubkey);
+	jadd_int(o, "created_at", t->created_at);
+	if (t->stripe_customer_id != NULL)
+		jadd_str(o, "stripe_customer_id", t->stripe_customer_id);
+	else
+		jadd_null(o, "stripe_customer_id");
+	if (t->stripe_subscription_id != NULL)
+		jadd_str(o, "stripe_subscription_id", t->stripe_subscription_id);
+	else
+		jadd_null(o, "stripe_subscription_id");
+	if (t->past_due_at >= 0)
+		jadd_int(o, "past_due_at", t->past_due_at);
+	else
+		jadd_null(o, "past_due_at");
+	jadd_bool(o, "nwc_is_set", t->nwc_is_set);
+	jadd_str(o, "nwc_error", t->nwc_error);
+	return o;
+}
+
+static void
+stripe_from_config(const struct config *c, struct stripe *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->base_url = cfg_str(c, CFG_STRIPE_API_URL);
+	s->secret_key = cfg_str(c, CFG_STRIPE_SECRET_KEY);
+	s->timeout = (long)cfg_int(c, CFG_HTTP_TIMEOUT);
+}
+
+/* Load the tenant named by :pubkey, or 404. */
+static enum status
+tenant_load(struct req *r, struct resp *w, struct db **db, struct tenant *t)
+{
+	enum dbrc rc;
+
+	if ((*db = app_db(r->app)) == NULL)
+		return ST_UNAVAILABLE;
+	if ((rc = db_tenant_get(*db, &r->arena, r->param[0], t)) != DB_OK)
+		return rc == DB_NOTFOUND ? resp_fail(w, ST_NOT_FOUND,
+		    "no tenant has this public key") : st_from_db(rc);
+	return ST_OK;
+}
+
+/* GET /tenants (admin): list of Tenant, newest first. */
+enum status
+tenants_list(struct req *r, struct resp *w)
+{
+	struct tenant *v;
+	struct db *db;
+	size_t i, n;
+	enum dbrc rc;
+
+	if ((db = app_db(r->app)) == NULL)
+		return ST_UNAVAILABLE;
+	if ((rc = db_tenant_list(db, &r->arena, &v, &n)) != DB_OK)
+		return st_from_db(rc);
+	w->data = jarr();
+	for (i = 0; i < n; i++)
+		jpush(w->data, tenant_json(&v[i]));
+	return ST_OK;
+}
+
+/*
+ * POST /tenants (any signer, no body): the signer's tenant, created on
+ * first call with a Stripe customer made before the row is written. The
+ * customer's idempotency key comes from the pubkey, so concurrent first
+ * calls get the same customer and the insert keeps one row.
+ * 200 Tenant; 502 stripe-error (no row); 503 not-configured.
+ */
+enum status
+tenants_create(struct req *r, struct resp *w)
+{
+	struct tenant t;
+	struct stripe stripe;
+	struct db *db;
+	char *customer = NULL, *err = NULL;
+	enum dbrc rc;
+
+	if ((db = app_db(r->app)) == NULL)
+		return ST_UNAVAILABLE;
+	if ((rc = db_tenant_get(db, &r->arena, r->signer, &t)) == DB_OK)
+		goto found;
+	if (rc != DB_NOTFOUND)
+		return st_from_db(rc);
+	if (!cfg_isset(&r->app->cfg, CFG_STRIPE_SECRET_KEY))
+		return resp_fail(w, ST_NOT_CONFIGURED,
+		    "STRIPE_SECRET_KEY is not set, so no tenant can be created");
+	stripe_from_config(&r->app->cfg, &stripe);
+	if (stripe_customer_create(&stripe, r->signer, &customer, &err) == -1) {
+		log_warnx("tenant %s: stripe customer: %s", r->signer,
+		    err != NULL ? err : "failed");
+		free(err);
+		return resp_fail(w, ST_STRIPE_ERROR,
+		    "the payment provider could not create a customer; try "
+		    "again later");
+	}
+	if ((rc = db_begin(db)) == DB_OK) {
+		rc = db_tenant_insert(db, r->signer, clock_now(), customer);
+		if (rc == DB_OK)
+			rc = db_activity_add(db, r->signer, clock_now(),
+			    "create_tenant", "tenant", r->signer);
+		if (rc == DB_OK || rc == DB_DONE)
+			rc = db_commit(db);
+		else
+			db_rollback(db);
+	}
+	free(customer);
+	if (rc != DB_OK)
+		return st_from_db(rc);
+	if ((rc = db_tenant_get(db, &r->arena, r->signer, &t)) != DB_OK)
+		return st_from_db(rc);
+found:
+	w->data = tenant_json(&t);
+	return ST_OK;
+}
+
+/* GET /tenants/:pubkey (tenant): Tenant or 404. */
+enum status
+tenants_get(struct req *r, struct resp *w)
+{
+	struct tenant t;
+	struct db *db;
+	enum status st;
+
+	if ((st = tenant_load(r, w, &db, &t)) != ST_OK)
+		return st;
+	w->data = tenant_json(&t);
+	return ST_OK;
+}
+
+/*
+ * PUT /tenants/:pubkey {"nwc_url": string} (tenant): "" clears the
+ * wallet; otherwise it must be a NIP-47 URI (422 invalid-nwc-url). Stored
+ * sealed; clears nwc_error; marks the tenant for billing so its open
+ * invoices are tried. 200 Tenant.
+ */
+enum status
+tenants_update(struct req *r, struct resp *w)
+{
+	struct tenant t;
+	struct nwc_uri uri;
+	struct secretbox box;
+	struct db *db;
+	const char *url, *why;
+	char *sealed = NULL;
+	enum status st;
+	enum dbrc rc;
+	int64_t now = clock_now();
+
+	if ((st = req_body_object(r, w)) != ST_OK)
+		return st;
+	switch (json_get_str(r->json, "nwc_url", NWC_URI_MAX, &url, NULL)) {
+	case JGET_OK:
+		break;
+	case JGET_ABSENT:
+		return resp_field(w, ST_BAD_REQUEST, "nwc_url",
+		    "nwc_url is required");
+	default:
+		if (json_get_str(r->json, "nwc_url", SIZE_MAX, &url, NULL) ==
+		    JGET_OK)
+			return resp_field(w, ST_INVALID_NWC, "nwc_url",
+			    "the NWC URL is too long");
+		return resp_field(w, ST_BAD_REQUEST, "nwc_url",
+		    "nwc_url must be a string");
+	}
+	if (*url != '\0' && nwc_uri_parse(&r->arena, url, &uri, &why) == -1)
+		return resp_field(w, ST_INVALID_NWC, "nwc_url", why);
+	if ((st = tenant_load(r, w, &db, &t)) != ST_OK)
+		return st;
+	if (*url != '\0') {
+		if (!cfg_isset(&r->app->cfg, CFG_ENCRYPTION_SECRET))
+			return resp_fail(w, ST_NOT_CONFIGURED,
+			    "ENCRYPTION_SECRET is not set, so a wallet URL "
+			    "cannot be stored");
+		if (secretbox_init(&box, cfg_str(&r->app->cfg,
+		    CFG_ENCRYPTION_SECRET)) == -1)
+			return ST_INTERNAL;
+		sealed = secretbox_seal_alloc(&box, url);
+		secretbox_release(&box);
+		if (sealed == NULL)
+			return ST_INTERNAL;
+	}
+	if ((rc = db_begin(db)) == DB_OK) {
+		rc = db_tenant_set_nwc(db, t.pubkey, sealed);
+		if (rc == DB_OK)
+			rc = db_activity_add(db, t.pubkey, now, "update_tenant",
+			    "tenant", t.pubkey);
+		if (rc == DB_OK)
+			rc = db_tenant_mark_billing(db, t.pubkey, now);
+		if (rc == DB_OK)
+			rc = db_commit(db);
+		else
+			db_rollback(db);
+	}
+	free(sealed);
+	if (rc != DB_OK)
+		return st_from_db(rc);
+	t.nwc_is_set = *url != '\0';
+	t.nwc_error = "";
+	w->data = tenant_json(&t);
+	return ST_OK;
+}
+
+/* GET /tenants/:pubkey/relays (tenant): list of Relay. */
+enum status
+tenants_relays(struct req *r, struct resp *w)
+{
+	struct relay *v;
+	struct tenant t;
+	struct db *db;
+	size_t i, n;
+	enum status st;
+	enum dbrc rc;
+
+	if ((st = tenant_load(r, w, &db, &t)) != ST_OK)
+		return st;
+	if ((rc = db_relay_list(db, &r->arena, t.pubkey, &v, &n)) != DB_OK)
+		return st_from_db(rc);
+	w->data = jarr();
+	for (i = 0; i < n; i++)
+		jpush(w->data, relay_json(&r->app->cfg, &v[i]));
+	return ST_OK;
+}
+
+/*
+ * GET /tenants/:pubkey/stripe/session[?return_url=] (tenant): a Stripe
+ * billing-portal session, {"url": …}; never stored or logged. return_url
+ * defaults to the Origin, then the first allowed origin. 409
+ * tenant-required without a customer; 502 stripe-error.
+ */
+enum status
+tenants_stripe_session(struct req *r, struct resp *w)
+{
+	const struct config *c = &r->app->cfg;
+	struct tenant t;
+	struct stripe stripe;
+	struct db *db;
+	const char *ret = NULL, *q;
+	char *url = NULL, *err = NULL;
+	enum status st;
+
+	if ((q = req_query(r, "return_url")) != NULL &&
+	    ((ret = url_decode(&r->arena, q, strlen(q))) == NULL ||
+	    (strncmp(ret, "https://", 8) != 0 &&
+	    strncmp(ret, "http://", 7) != 0) || strlen(ret) > 2048 ||
+	    strpbrk(ret, " \t\r\n") != NULL))
+		return resp_field(w, ST_BAD_REQUEST, "return_url",
+		    "return_url must be an http(s) URL");
+	if (ret == NULL)
+		ret = r->origin != NULL ? r->origin :
+		    c->nlist[CFG_ALLOW_ORIGINS] > 0 ?
+		    c->list[CFG_ALLOW_ORIGINS][0] : NULL;
+	if (ret == NULL)
+		return resp_field(w, ST_BAD_REQUEST, "return_url",
+		    "return_url is required when the request has no Origin");
+	if ((st = tenant_load(r, w, &db, &t)) != ST_OK)
+		return st;
+	if (t.stripe_customer_id == NULL)
+		return resp_fail(w, ST_TENANT_REQUIRED,
+		    "this tenant has no Stripe customer");
+	if (!cfg_isset(c, CFG_STRIPE_SECRET_KEY))
+		return resp_fail(w, ST_NOT_CONFIGURED,
+		    "STRIPE_SECRET_KEY is not set");
+	stripe_from_config(c, &stripe);
+	if (stripe_portal_session_create(&stripe, t.stripe_customer_id, ret,
+	    &url, &err) == -1) {
+		log_warnx("tenant %s: stripe portal session: %s", t.pubkey,
+		    err != NULL ? err : "failed");
+		free(err);
+		return resp_fail(w, ST_STRIPE_ERROR,
+		    "the payment provider could not open a billing session");
+	}
+	w->data = jobj();
+	jadd_str(w->data, "url", url);
+	free(url);
+	return ST_OK;
+}
