@@ -52,6 +52,12 @@ static const struct route routes[] = {
 	    RULE_TENANT },
 };
 
+static const char *const rule_names[] = {
+	[RULE_UNSET] = "unset", [RULE_PUBLIC] = "public",
+	[RULE_SIGNER] = "signer", [RULE_ADMIN] = "admin",
+	[RULE_TENANT] = "tenant", [RULE_RELAY] = "relay",
+};
+
 static const char *const method_names[HM__MAX] = {
 	[HM_GET] = "GET", [HM_POST] = "POST", [HM_PUT] = "PUT",
 	[HM_OPTIONS] = "OPTIONS", [HM_OTHER] = "?",
@@ -186,6 +192,25 @@ route_check(const struct route *rt, struct req *r, struct resp *w)
 		log_warnx("route %s has no rule", rt->pattern);
 		return ST_INTERNAL;
 	}
+}
+
+/*
+ * Print "METHOD PATTERN RULE" per route (caravel-api --list-routes), for
+ * tests that must cover every route. Returns -1 if a route has no rule.
+ */
+int
+api_list_routes(FILE *f)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < nitems(routes); i++) {
+		fprintf(f, "%s %s %s\n", method_names[routes[i].method],
+		    routes[i].pattern, rule_names[routes[i].rule]);
+		if (routes[i].rule == RULE_UNSET)
+			rc = -1;
+	}
+	return rc;
 }
 
 void

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <json-c/json.h>
 
@@ -112,6 +113,7 @@ void auth_cache_clear(void);
 
 /* api.c */
 void api_dispatch(struct req *, struct resp *, enum status *);
+int api_list_routes(FILE *);
 
 /* Handlers, one file per resource. */
 enum status health_get(struct req *, struct resp *);

@@ -90,7 +90,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: caravel-api [--env-file FILE] [-n] "
 	    "[-s SOCKET [--socket-mode MODE]] [-c CHILDREN] "
-	    "[-m MAX_REQUESTS]\n");
+	    "[-m MAX_REQUESTS] [--list-routes]\n");
 	exit(2);
 }
 
@@ -104,6 +104,7 @@ main(int argc, char *argv[])
 		{ "socket-mode", required_argument, NULL, 'M' },
 		{ "children", required_argument, NULL, 'c' },
 		{ "max-requests", required_argument, NULL, 'm' },
+		{ "list-routes", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct app app;
@@ -121,6 +122,8 @@ main(int argc, char *argv[])
 		case 'n':
 			check = 1;
 			break;
+		case 'L':
+			return api_list_routes(stdout) == 0 ? 0 : 1;
 		case 's':
 			sockpath = optarg;
 			break;

@@ -38,15 +38,6 @@ tenant_json(const struct tenant *t)
 	return o;
 }
 
-static void
-stripe_from_config(const struct config *c, struct stripe *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->base_url = cfg_str(c, CFG_STRIPE_API_URL);
-	s->secret_key = cfg_str(c, CFG_STRIPE_SECRET_KEY);
-	s->timeout = (long)cfg_int(c, CFG_HTTP_TIMEOUT);
-}
-
 /* Load the tenant named by :pubkey, or 404. */
 static enum status
 tenant_load(struct req *r, struct resp *w, struct db **db, struct tenant *t)
@@ -105,7 +96,7 @@ tenants_create(struct req *r, struct resp *w)
 	if (!cfg_isset(&r->app->cfg, CFG_STRIPE_SECRET_KEY))
 		return resp_fail(w, ST_NOT_CONFIGURED,
 		    "STRIPE_SECRET_KEY is not set, so no tenant can be created");
-	stripe_from_config(&r->app->cfg, &stripe);
+	stripe_init(&stripe, &r->app->cfg);
 	if (stripe_customer_create(&stripe, r->signer, &customer, &err) == -1) {
 		log_warnx("tenant %s: stripe customer: %s", r->signer,
 		    err != NULL ? err : "failed");
@@ -281,7 +272,7 @@ tenants_stripe_session(struct req *r, struct resp *w)
 	if (!cfg_isset(c, CFG_STRIPE_SECRET_KEY))
 		return resp_fail(w, ST_NOT_CONFIGURED,
 		    "STRIPE_SECRET_KEY is not set");
-	stripe_from_config(c, &stripe);
+	stripe_init(&stripe, c);
 	if (stripe_portal_session_create(&stripe, t.stripe_customer_id, ret,
 	    &url, &err) == -1) {
 		log_warnx("tenant %s: stripe portal session: %s", t.pubkey,

@@ -17,7 +17,7 @@
 #include "nostr.h"
 
 enum cfgtype {
-	T_STR, /* free text */
+	T_STR, /* free text; min 1 forbids empty */
 	T_URL, /* http:// or https:// URL */
 	T_INT, /* integer in [min, max] */
 	T_BOOL, /* 0/1, true/false, yes/no */
@@ -39,7 +39,7 @@ static const struct cfgvar {
 } cfgvars[CFG__MAX] = {
 	[CFG_DATABASE_URL] = { "DATABASE_URL", T_DBURL, "sqlite://caravel.db",
 	    0, 0, 0 },
-	[CFG_HOST] = { "HOST", T_STR, "127.0.0.1", 0, 0, 0 },
+	[CFG_HOST] = { "HOST", T_STR, "127.0.0.1", 0, 1, 0 },
 	[CFG_PORT] = { "PORT", T_INT, "2892", 0, 1, 65535 },
 	[CFG_ADMINS] = { "ADMINS", T_PUBKEYS, "", 0, 0, 0 },
 	[CFG_ALLOW_ORIGINS] = { "ALLOW_ORIGINS", T_LIST, "", 0, 0, 0 },
@@ -297,6 +297,9 @@ cfg_value(struct config *c, enum cfgkey k, const char *v, struct errbuf *e)
 	c->list[k] = NULL;
 	switch (cv->type) {
 	case T_STR:
+		/* min = 1: the setting may not be empty. */
+		if (cv->min > 0 && *v == '\0')
+			cfg_err(e, "%s: may not be empty", cv->name);
 		break;
 	case T_URL:
 		if (*v != '\0' && !url_ok(v))

@@ -132,6 +132,7 @@ START_TEST(bad_values_name_the_variable)
 		{ "ROBOT_INDEXER_RELAYS", "https://relay.example.com" },
 		{ "BTC_PRICE_USD_OVERRIDE", "-3" },
 		{ "NWC_URL", "https://wallet" },
+		{ "HOST", "" },
 	};
 	struct config c;
 	char err[1024];
