@@ -19,6 +19,7 @@
 #include <fcgiapp.h>
 
 #include "http.h"
+#include "httpc.h"
 
 static volatile sig_atomic_t stopping;
 
@@ -158,6 +159,11 @@ main(int argc, char *argv[])
 		return 0;
 	}
 
+	if (httpc_global_init() == -1) {
+		log_warnx("cannot initialise libcurl");
+		cfg_free(&app.cfg);
+		return 1;
+	}
 	if (sockpath != NULL) {
 		(void)unlink(sockpath);
 		if ((fd = FCGX_OpenSocket(sockpath, 128)) < 0) {
@@ -176,6 +182,7 @@ main(int argc, char *argv[])
 	else
 		rc = http_serve_fcgi(&app, 0, 0);
 	db_close(app.db);
+	httpc_global_cleanup();
 	cfg_free(&app.cfg);
 	return rc == 0 ? 0 : 1;
 }

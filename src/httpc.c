@@ -12,6 +12,12 @@
 #include "core.h"
 #include "httpc.h"
 
+#ifdef PACKAGE_VERSION
+#define USER_AGENT "caravel/" PACKAGE_VERSION
+#else
+#define USER_AGENT "caravel"
+#endif
+
 /* What the libcurl callbacks of one call write into. */
 struct sink {
 	const struct httpc_req *req;
@@ -171,8 +177,7 @@ setup(CURL *h, const struct httpc_req *q, struct curl_slist *hl,
 	    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)s->max) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_USERAGENT,
-	    PACKAGE_NAME "/" PACKAGE_VERSION) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_body) !=
 	    CURLE_OK ||

@@ -136,9 +136,10 @@ clean_text(const char *in, size_t len, const char *secret)
 			memcpy(out + o, in + i, 3);
 			memcpy(out + o + 3, REDACTED, sizeof(REDACTED) - 1);
 			o += 3 + sizeof(REDACTED) - 1;
-			for (i += 3; i < len && (is_idchar((unsigned char)in[i]) ||
-			    in[i] == '*'); i++)
-				continue;
+			i += 3;
+			while (i < len && (is_idchar((unsigned char)in[i]) ||
+			    in[i] == '*'))
+				i++;
 			continue;
 		}
 		i++;
@@ -242,8 +243,8 @@ stripe_reply_url(struct json_object *o, const char *field, char **out,
 	*out = NULL;
 	if (json_get_str(o, field, STRIPE_URL_MAX, &s, NULL) != JGET_OK ||
 	    !stripe_url_ok(s, 1)) {
-		*err_out = strf("Stripe's reply has no valid \"%s\" (https URL)",
-		    field);
+		*err_out = strf("Stripe's reply has no valid \"%s\" "
+		    "(https URL)", field);
 		return -1;
 	}
 	*out = xstrdup(s);
@@ -265,7 +266,8 @@ settings_problem(const struct stripe *s)
 	if (len < 8 || len > 255 || i < len)
 		return "is misconfigured (STRIPE_SECRET_KEY is malformed)";
 	if (s->base_url == NULL || !stripe_url_ok(s->base_url, 0))
-		return "is misconfigured (STRIPE_API_URL is not an http(s) URL)";
+		return "is misconfigured "
+		    "(STRIPE_API_URL is not an http(s) URL)";
 	return NULL;
 }
 
@@ -416,13 +418,13 @@ stripe_portal_session_create(const struct stripe *s, const char *customer,
 	*urlp = NULL;
 	*err_out = NULL;
 	if (!stripe_id_ok(customer, "cus_")) {
-		*err_out = xstrdup("Stripe POST /v1/billing_portal/sessions not "
-		    "sent: the customer id is malformed");
+		*err_out = xstrdup("Stripe POST /v1/billing_portal/sessions "
+		    "not sent: the customer id is malformed");
 		return -1;
 	}
 	if (!stripe_url_ok(return_url, 0)) {
-		*err_out = xstrdup("Stripe POST /v1/billing_portal/sessions not "
-		    "sent: the return URL is not an http(s) URL");
+		*err_out = xstrdup("Stripe POST /v1/billing_portal/sessions "
+		    "not sent: the return URL is not an http(s) URL");
 		return -1;
 	}
 	form_init(&f);

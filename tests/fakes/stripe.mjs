@@ -115,7 +115,8 @@ function parseForm(text) {
         const key = seg === '' ? node.length : seg;
         if (!Object.hasOwn(node, key))
           node[key] = wantArray ? [] : Object.create(null);
-        else if (typeof node[key] === 'string' || Array.isArray(node[key]) !== wantArray)
+        else if (typeof node[key] === 'string' ||
+            Array.isArray(node[key]) !== wantArray)
           throw invalid(`Invalid parameter: ${name}`, { param: name });
         node = node[key];
       }
@@ -130,7 +131,8 @@ function canon(v) {
     return JSON.stringify(v);
   if (Array.isArray(v))
     return `[${v.map(canon).join(',')}]`;
-  return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canon(v[k])}`).join(',')}}`;
+  const pairs = Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canon(v[k])}`);
+  return `{${pairs.join(',')}}`;
 }
 
 function onlyParams(params, allowed) {
@@ -191,7 +193,8 @@ function customerGet(params, id) {
 }
 
 function portalCreate(params) {
-  onlyParams(params, ['customer', 'return_url', 'configuration', 'locale', 'on_behalf_of']);
+  onlyParams(params,
+    ['customer', 'return_url', 'configuration', 'locale', 'on_behalf_of']);
   const customer = str(params, 'customer');
   if (customer === null)
     throw invalid('Missing required param: customer.',
@@ -301,7 +304,8 @@ async function serve(req, url, raw, entry) {
     }
     if (rec) {
       entry.replayed = true;
-      return { status: rec.status, body: rec.body, headers: { 'Idempotent-Replayed': 'true' } };
+      return { status: rec.status, body: rec.body,
+        headers: { 'Idempotent-Replayed': 'true' } };
     }
     idem.set(key, { fp, inflight: true });
   }

@@ -101,7 +101,8 @@ fake_start(struct fake *f, const char *script, const char *const *env)
 	close(p[0]);
 	if (sscanf(line, "listening %d", &port) != 1 || port <= 0 ||
 	    port > 65535) {
-		fprintf(stderr, "fake %s did not start: \"%s\"\n", script, line);
+		fprintf(stderr, "fake %s did not start: \"%s\"\n", script,
+		    line);
 		fake_stop(f);
 		exit(1);
 	}

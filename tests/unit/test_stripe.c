@@ -361,7 +361,7 @@ START_TEST(server_error)
 	ck_assert_int_eq(stripe_customer_create(&s, pk, &id, &err), 0);
 	free(id);
 
-	/* A 500 Stripe stored is replayed for the same key (stripe.md §1.3). */
+	/* A 500 Stripe stored is replayed for its key (stripe.md §1.3). */
 	pubkey(6, pk);
 	fake_control(&fk, "{\"fail_next\": 500, \"fail_store\": true}");
 	ck_assert_int_eq(stripe_customer_create(&s, pk, &id, &err), -1);
