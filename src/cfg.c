@@ -104,6 +104,9 @@ struct errbuf {
 	int n;
 };
 
+static void cfg_err(struct errbuf *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void
 cfg_err(struct errbuf *e, const char *fmt, ...)
 {

@@ -34,8 +34,8 @@ db_open(const char *path)
 	 * the busy handler when other processes open it at the same moment.
 	 */
 	for (tries = 0; (rc = sqlite3_exec(db->h, "PRAGMA journal_mode = WAL",
-	    NULL, NULL, NULL)) == SQLITE_BUSY && tries < 100; tries++)
-		usleep(20000 + (useconds_t)(tries * 1000));
+	    NULL, NULL, NULL)) == SQLITE_BUSY && tries < 300; tries++)
+		usleep(20000 + (useconds_t)(tries % 50) * 1000);
 	if (rc != SQLITE_OK || sqlite3_exec(db->h, "PRAGMA foreign_keys = ON; "
 	    "PRAGMA synchronous = NORMAL", NULL, NULL, &err) != SQLITE_OK) {
 		log_warnx("%s: cannot set pragmas: %s", path,

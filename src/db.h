@@ -14,6 +14,7 @@
 #include "core.h"
 
 #define DB_BUSY_TIMEOUT_MS 5000
+#define DB_MIGRATE_TIMEOUT_MS 60000
 
 enum dbrc {
 	DB_OK,

@@ -72,16 +72,21 @@ db_migrate(struct db *db)
 
 	if ((v = db_schema_version(db)) < 0)
 		return -1;
+	if (v == db_schema_latest())
+		return 0;
 	if (v > db_schema_latest()) {
 		log_warnx("database %s: schema version %d is newer than this "
 		    "program knows (%d)", db->path, v, db_schema_latest());
 		return -1;
 	}
+	/* Another process may be migrating: wait for it longer than usual. */
+	sqlite3_busy_timeout(db->h, DB_MIGRATE_TIMEOUT_MS);
 	for (i = 0; i < db_migrations_count; i++)
 		if (db_migrations[i].version > v &&
 		    db_apply(db, &db_migrations[i]) == -1)
-			return -1;
-	return 0;
+			break;
+	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
+	return i == db_migrations_count ? 0 : -1;
 }
 
 int

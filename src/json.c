@@ -2,12 +2,74 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
 #include "json.h"
+
+/*
+ * Does o hold NaN or ±Infinity anywhere? json-c accepts them even in
+ * strict mode; JSON has no such values (RFC 8259 §6).
+ */
+static int
+json_nonfinite(struct json_object *o)
+{
+	struct json_object_iterator it, end;
+	size_t i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_double:
+		return !isfinite(json_object_get_double(o));
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			if (json_nonfinite(json_object_array_get_idx(o, i)))
+				return 1;
+		return 0;
+	case json_type_object:
+		it = json_object_iter_begin(o);
+		end = json_object_iter_end(o);
+		for (; !json_object_iter_equal(&it, &end);
+		    json_object_iter_next(&it))
+			if (json_nonfinite(json_object_iter_peek_value(&it)))
+				return 1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * What json-c's strict mode still lets through (json-c 0.16): single
+ * quoted strings, raw control characters inside strings (RFC 8259 §7),
+ * and overlong or surrogate UTF-8 (RFC 3629).
+ */
+static int
+json_lex_ok(const char *buf, size_t len)
+{
+	size_t i;
+	int in_string = 0;
+
+	if (!is_utf8(buf, len))
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (!in_string) {
+			if (buf[i] == '\'')
+				return 0;
+			if (buf[i] == '"')
+				in_string = 1;
+		} else if (buf[i] == '\\')
+			i++;
+		else if (buf[i] == '"')
+			in_string = 0;
+		else if ((unsigned char)buf[i] < 0x20)
+			return 0;
+	}
+	return 1;
+}
 
 struct json_object *
 json_parse(const char *buf, size_t len)
@@ -16,17 +78,26 @@ json_parse(const char *buf, size_t len)
 	struct json_object *o;
 	size_t end;
 
-	if (len > INT32_MAX || (tok = json_tokener_new_ex(JSON_MAX_DEPTH)) ==
-	    NULL)
+	if (len > INT32_MAX || !json_lex_ok(buf, len) ||
+	    (tok = json_tokener_new_ex(JSON_MAX_DEPTH)) == NULL)
 		return NULL;
 	json_tokener_set_flags(tok,
 	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	o = json_tokener_parse_ex(tok, buf, (int)len);
 	end = json_tokener_get_parse_end(tok);
+	/*
+	 * A bare number or literal may go on as far as the tokener knows:
+	 * a NUL byte tells it the input has ended.
+	 */
+	if (o == NULL && json_tokener_get_error(tok) == json_tokener_continue &&
+	    end == len) {
+		o = json_tokener_parse_ex(tok, "", 1);
+		end = len;
+	}
 	while (end < len && isspace((unsigned char)buf[end]))
 		end++;
 	if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
-	    end != len)) {
+	    end != len || json_nonfinite(o))) {
 		json_object_put(o);
 		o = NULL;
 	}

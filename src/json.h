@@ -20,7 +20,8 @@ enum jget { JGET_OK, JGET_ABSENT, JGET_BAD };
 /*
  * Parse buf[0..len) as exactly one JSON value of any type: strict syntax,
  * valid UTF-8, nesting at most JSON_MAX_DEPTH, nothing but whitespace after
- * it. Returns a new reference (caller puts it) or NULL.
+ * it; NaN and Infinity are refused. Returns a new reference (caller puts
+ * it) or NULL, which is also the answer for a bare "null".
  */
 struct json_object *json_parse(const char *, size_t);
 /* The same, and the value must be an object. */

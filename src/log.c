@@ -25,6 +25,9 @@ log_set_debug(int on)
 	log_debug_on = on;
 }
 
+static void log_vline(const char *, const char *, va_list, const char *)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 log_vline(const char *level, const char *fmt, va_list ap, const char *err)
 {

@@ -1,0 +1,113 @@
+/* test_json.c: strict parsing of untrusted JSON and the typed getters. */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "json.h"
+
+START_TEST(parse_table)
+{
+	static const struct {
+		const char *text;
+		int ok;
+	} t[] = {
+		{ "{}", 1 }, { " {\"a\":1} \n", 1 }, { "9", 1 }, { "-1", 1 },
+		{ "1.5", 1 }, { "true", 1 },
+		/* json-c's null is a NULL pointer: a bare null cannot parse. */
+		{ "null", 0 }, { "\"s\"", 1 },
+		{ "[1,2]", 1 },
+		/* Out of range for a double: refused like NaN. */
+		{ "1e999", 0 },
+		{ "", 0 }, { "{", 0 }, { "{\"a\":}", 0 }, { "{} {}", 0 },
+		{ "{}x", 0 }, { "{'a':1}", 0 }, { "{\"a\":NaN}", 0 },
+		{ "[Infinity]", 0 }, { "-Infinity", 0 }, { "{\"a\":1,}", 0 },
+		{ "{\"a\":\"\xff\"}", 0 }, { "{\"a\":\"\xc0\xaf\"}", 0 },
+		{ "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]", 0 },
+		{ "{\"a\":01}", 0 }, { "/* c */{}", 0 },
+		{ "{\"a\":\"tab\there\"}", 0 }, { "{\"a\":\"nl\nhere\"}", 0 },
+		{ "{\"a\":\"esc\\\"q'\"}", 1 }, { "[\"'\"]", 1 },
+	};
+	struct json_object *o;
+	size_t i;
+
+	for (i = 0; i < nitems(t); i++) {
+		o = json_parse(t[i].text, strlen(t[i].text));
+		ck_assert_msg((o != NULL) == t[i].ok, "case %zu: %s", i,
+		    t[i].text);
+		json_object_put(o);
+	}
+	ck_assert_ptr_null(json_parse_object("[1]", 3));
+	ck_assert_ptr_null(json_parse_object("{\"a\":1}\0", 8));
+}
+END_TEST
+
+START_TEST(getters)
+{
+	static const char text[] = "{\"s\":\"hi\",\"n\":42,\"d\":1.0,"
+	    "\"b\":true,\"z\":0,\"big\":99999999999999999999,"
+	    "\"nul\":\"a\\u0000b\",\"two\":2}";
+	struct json_object *o;
+	const char *s;
+	size_t len;
+	int64_t n;
+	int f;
+
+	ck_assert_ptr_nonnull(o = json_parse_object(text, strlen(text)));
+	ck_assert_int_eq(json_get_str(o, "s", 10, &s, &len), JGET_OK);
+	ck_assert_str_eq(s, "hi");
+	ck_assert_int_eq(json_get_str(o, "s", 1, &s, &len), JGET_BAD);
+	ck_assert_int_eq(json_get_str(o, "n", 10, &s, &len), JGET_BAD);
+	ck_assert_int_eq(json_get_str(o, "nul", 10, &s, &len), JGET_BAD);
+	ck_assert_int_eq(json_get_str(o, "nope", 10, &s, &len), JGET_ABSENT);
+	ck_assert_int_eq(json_get_int(o, "n", 0, 100, &n), JGET_OK);
+	ck_assert_int_eq(n, 42);
+	ck_assert_int_eq(json_get_int(o, "n", 0, 10, &n), JGET_BAD);
+	ck_assert_int_eq(json_get_int(o, "d", 0, 10, &n), JGET_BAD);
+	ck_assert_int_eq(json_get_int(o, "s", 0, 10, &n), JGET_BAD);
+	ck_assert_int_eq(json_get_int(o, "big", INT64_MIN, INT64_MAX, &n),
+	    JGET_BAD);
+	ck_assert_int_eq(json_get_flag(o, "b", &f), JGET_OK);
+	ck_assert_int_eq(f, 1);
+	ck_assert_int_eq(json_get_flag(o, "z", &f), JGET_OK);
+	ck_assert_int_eq(f, 0);
+	ck_assert_int_eq(json_get_flag(o, "two", &f), JGET_BAD);
+	ck_assert_int_eq(json_get_flag(o, "s", &f), JGET_BAD);
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(text_is_compact)
+{
+	struct json_object *o = jobj();
+	size_t len;
+
+	jadd_str(o, "u", "https://a/b");
+	jadd_int(o, "n", -3);
+	jadd_null(o, "x");
+	ck_assert_str_eq(json_text(o, &len),
+	    "{\"u\":\"https://a/b\",\"n\":-3,\"x\":null}");
+	json_object_put(o);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("json");
+	TCase *tc = tcase_create("json");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, parse_table);
+	tcase_add_test(tc, getters);
+	tcase_add_test(tc, text_is_compact);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
