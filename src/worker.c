@@ -1,0 +1,173 @@
+/* worker.c: see worker.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "worker.h"
+
+int64_t
+worker_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+worker_usage(const char *name)
+{
+	fprintf(stderr, "usage: caravel-%s [--env-file FILE] [-n] [--dry-run] "
+	    "[--once-for ID] [--retry-failed] [--all]\n", name);
+	exit(2);
+}
+
+/*
+ * An exclusive flock on <database>.<name>.lock, so overlapping cron runs
+ * cannot both work; the lock dies with the process, even on kill -9.
+ */
+static int
+worker_lock(struct worker *w)
+{
+	char *path = NULL;
+	int fd;
+
+	if (asprintf(&path, "%s.%s.lock", w->cfg.dbpath, w->name) < 0)
+		abort();
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		log_warn("%s", path);
+		free(path);
+		return -2;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		close(fd);
+		if (errno == EWOULDBLOCK) {
+			log_info("another %s pass holds %s; exiting", w->name,
+			    path);
+			free(path);
+			return -1;
+		}
+		log_warn("flock %s", path);
+		free(path);
+		return -2;
+	}
+	free(path);
+	return fd;
+}
+
+void
+worker_start(struct worker *w, const char *name, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "env-file", required_argument, NULL, 'f' },
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "dry-run", no_argument, NULL, 'd' },
+		{ "once-for", required_argument, NULL, 'o' },
+		{ "retry-failed", no_argument, NULL, 'r' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char errbuf[4096];
+	int ch;
+
+	memset(w, 0, sizeof(*w));
+	w->name = name;
+	w->lock_fd = -1;
+	w->started_ms = worker_ms();
+	log_init(name);
+	signal(SIGPIPE, SIG_IGN);
+	while ((ch = getopt_long(argc, argv, "f:nv", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			w->envfile = optarg;
+			break;
+		case 'n':
+			w->check_config = 1;
+			break;
+		case 'd':
+			w->dry_run = 1;
+			break;
+		case 'o':
+			w->once_for = optarg;
+			break;
+		case 'r':
+			w->retry_failed = 1;
+			break;
+		case 'a':
+			w->all = 1;
+			break;
+		case 'v':
+			log_set_debug(1);
+			break;
+		default:
+			worker_usage(name);
+		}
+	}
+	if (optind != argc)
+		worker_usage(name);
+	if (cfg_load(&w->cfg, w->envfile, errbuf, sizeof(errbuf)) == -1) {
+		fprintf(stderr, "%s: bad configuration:\n%s", name, errbuf);
+		exit(1);
+	}
+	if (w->check_config) {
+		cfg_print(&w->cfg, stdout);
+		cfg_free(&w->cfg);
+		exit(0);
+	}
+	switch ((w->lock_fd = worker_lock(w))) {
+	case -1:
+		cfg_free(&w->cfg);
+		exit(0);
+	case -2:
+		cfg_free(&w->cfg);
+		exit(1);
+	default:
+		break;
+	}
+	if ((w->db = db_open(w->cfg.dbpath)) == NULL) {
+		worker_finish(w);
+		exit(1);
+	}
+}
+
+void
+worker_finish(struct worker *w)
+{
+	db_close(w->db);
+	w->db = NULL;
+	if (w->lock_fd >= 0)
+		close(w->lock_fd);
+	w->lock_fd = -1;
+	cfg_free(&w->cfg);
+}
+
+void
+worker_summary(const struct worker *w, const char *counts)
+{
+	int64_t ms = worker_ms() - w->started_ms;
+
+	log_info("%s%s in %lld.%02llds", counts, w->dry_run ? " (dry run)" : "",
+	    (long long)(ms / 1000), (long long)(ms % 1000 / 10));
+}
+
+void
+worker_point(const char *point)
+{
+	const char *stop = getenv("CARAVEL_STOP_AT");
+
+	if (stop != NULL && strcmp(stop, point) == 0) {
+		log_info("stopping at %s (CARAVEL_STOP_AT)", point);
+		raise(SIGKILL);
+	}
+}

@@ -1,0 +1,46 @@
+/*
+ * worker.h: what every cron worker shares (spec/workers.md, common rules):
+ * its command line, configuration, an exclusive non-blocking lock beside
+ * the database, the one summary line, and named stop points for crash
+ * tests.
+ */
+#ifndef CARAVEL_WORKER_H
+#define CARAVEL_WORKER_H
+
+#include <stdint.h>
+
+#include "cfg.h"
+#include "db.h"
+
+struct worker {
+	const char *name; /* "infra", "billing", "robot" */
+	struct config cfg;
+	struct db *db;
+	int lock_fd;
+	int dry_run;
+	int check_config;
+	int retry_failed;
+	int all;
+	const char *once_for; /* --once-for ID, or NULL */
+	const char *envfile;
+	int64_t started_ms;
+};
+
+/*
+ * Parse the command line, load the configuration (exit 1 on a bad value;
+ * -n prints it and exits), take the lock (a second run exits 0 at once
+ * with a log line), open the database. Returns only when the pass should
+ * run.
+ */
+void worker_start(struct worker *, const char *name, int argc, char **argv);
+void worker_finish(struct worker *);
+int64_t worker_ms(void);
+/* "name: 3 synced, 1 failed, 0 skipped in 0.41s" to stderr. */
+void worker_summary(const struct worker *, const char *counts);
+/*
+ * A named point in a pass. When CARAVEL_STOP_AT names it, the process
+ * kills itself with SIGKILL there (tests of crash safety).
+ */
+void worker_point(const char *);
+
+#endif
