@@ -202,6 +202,12 @@ jarr(void)
 	return jcheck(json_object_new_array());
 }
 
+struct json_object *
+jstr(const char *s)
+{
+	return jcheck(json_object_new_string(s));
+}
+
 void
 jadd(struct json_object *o, const char *key, struct json_object *v)
 {

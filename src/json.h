@@ -39,6 +39,7 @@ enum jget json_get_flag(struct json_object *, const char *key, int *out);
 /* Builders: never NULL. */
 struct json_object *jobj(void);
 struct json_object *jarr(void);
+struct json_object *jstr(const char *);
 void jadd_str(struct json_object *, const char *key, const char *);
 void jadd_strn(struct json_object *, const char *key, const char *, size_t);
 void jadd_int(struct json_object *, const char *key, int64_t);

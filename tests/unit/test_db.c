@@ -96,9 +96,13 @@ START_TEST(concurrent_first_open)
 	for (i = 0; i < 6; i++) {
 		ck_assert_int_ne(pid[i] = fork(), -1);
 		if (pid[i] == 0) {
+			int ok;
+
 			db = db_open(path);
-			_exit(db != NULL && db_schema_version(db) ==
-			    db_schema_latest() ? 0 : 1);
+			ok = db != NULL && db_schema_version(db) ==
+			    db_schema_latest();
+			db_close(db);
+			_exit(ok ? 0 : 1);
 		}
 	}
 	for (i = 0; i < 6; i++) {
