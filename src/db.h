@@ -45,6 +45,22 @@ enum stmt {
 	STMT_RELAY_SET_STATUS,
 	STMT_RELAY_SUBDOMAIN_TAKEN,
 	STMT_RELAY_OWNER,
+	STMT_RELAY_SYNC_DUE,
+	STMT_RELAY_SYNC_OK,
+	STMT_RELAY_SYNC_FAIL,
+	STMT_RELAY_SET_CREATED,
+	STMT_DM_QUEUE,
+	STMT_DM_DUE,
+	STMT_DM_SET_WRAPS,
+	STMT_DM_SENT,
+	STMT_DM_RETRY,
+	STMT_DM_FAILED,
+	STMT_DM_LIST,
+	STMT_DM_DELIVERY_PUT,
+	STMT_DM_RELAYS_GET,
+	STMT_DM_RELAYS_PUT,
+	STMT_ROBOT_PUB_GET,
+	STMT_ROBOT_PUB_PUT,
 	STMT_ACTIVITY_INSERT,
 	STMT_ACTIVITY_LIST_RESOURCE,
 	STMT__MAX
@@ -163,6 +179,14 @@ struct relay {
 	int flag[RF__MAX];
 	int64_t created_at;
 	int64_t version; /* bumped by every change zooid must see */
+	int zooid_created; /* zooid has accepted this relay once */
+};
+
+/* A relay due for a zooid sync, with what the worker needs. */
+struct relay_sync {
+	struct relay r;
+	const char *secret_sealed;
+	int64_t failures; /* consecutive failed syncs */
 };
 enum dbrc db_relay_get(struct db *, struct arena *, const char *id,
     struct relay *);
@@ -177,8 +201,62 @@ enum dbrc db_relay_set_status(struct db *, const char *id,
     const char *status, int64_t now);
 /* 1 if taken, 0 if free, -1 on error. */
 int db_relay_subdomain_taken(struct db *, const char *subdomain);
+/*
+ * Relays to sync: unsynced, retry time come, fewer than max_failures
+ * failures unless retry_failed; only relay "only" when it is not NULL.
+ */
+enum dbrc db_relay_sync_due(struct db *, struct arena *, int64_t now,
+    int64_t max_failures, int retry_failed, const char *only, int64_t limit,
+    struct relay_sync **, size_t *n);
+/* Synced at version: synced = 1 only if nothing changed since. */
+enum dbrc db_relay_sync_ok(struct db *, const char *id, int64_t version);
+enum dbrc db_relay_sync_fail(struct db *, const char *id, const char *error,
+    int64_t retry_at);
+enum dbrc db_relay_set_created(struct db *, const char *id);
 /* The owning tenant of relay id into out[65]; DB_NOTFOUND if none. */
 enum dbrc db_relay_owner(struct db *, const char *id, char out[65]);
+
+/* db_outbox.c: the robot's NIP-17 DMs (workers.md §4) */
+struct dm {
+	int64_t id;
+	const char *recipient; /* hex */
+	const char *text;
+	const char *status; /* queued, sent, failed */
+	int64_t created_at;
+	int64_t attempts;
+	const char *last_error;
+	const char *wrap_json; /* NULL until built */
+	const char *self_wrap_json;
+	int64_t sent_at; /* 0 when not sent */
+};
+/* DB_OK, or DB_DONE when dedupe_key (may be NULL) was queued before. */
+enum dbrc db_dm_queue(struct db *, const char *recipient, const char *text,
+    const char *dedupe_key, int64_t now, int64_t *id);
+enum dbrc db_dm_due(struct db *, struct arena *, int64_t now, int64_t limit,
+    struct dm **, size_t *n);
+/* Store the wraps built for a DM, unless some were stored before. */
+enum dbrc db_dm_set_wraps(struct db *, int64_t id, const char *wrap,
+    const char *self_wrap);
+enum dbrc db_dm_sent(struct db *, int64_t id, int64_t now);
+enum dbrc db_dm_retry(struct db *, int64_t id, const char *error,
+    int64_t next_attempt_at);
+enum dbrc db_dm_failed(struct db *, int64_t id, const char *error,
+    int64_t now);
+/* Newest first; all statuses. */
+enum dbrc db_dm_list(struct db *, struct arena *, int64_t limit, struct dm **,
+    size_t *n);
+enum dbrc db_dm_delivery(struct db *, int64_t id, const char *relay_url,
+    int ok, const char *message, int64_t now);
+/* Cached relay lists of a recipient (JSON arrays); DB_NOTFOUND if none. */
+enum dbrc db_dm_relays_get(struct db *, struct arena *, const char *pubkey,
+    const char **outbox, const char **inbox, int64_t *fetched_at);
+enum dbrc db_dm_relays_put(struct db *, const char *pubkey,
+    const char *outbox, const char *inbox, int64_t now);
+/* The robot's last publication of kind; DB_NOTFOUND if never. */
+enum dbrc db_robot_pub_get(struct db *, struct arena *, int kind,
+    const char **content_hash, int64_t *published_at);
+enum dbrc db_robot_pub_put(struct db *, int kind, const char *content_hash,
+    const char *event_id, int64_t now);
 
 /* db_activity.c */
 struct activity {

@@ -36,7 +36,11 @@ relay_row(struct arena *a, sqlite3_stmt *s, struct relay *r)
 		r->flag[i] = sqlite3_column_int(s, 11 + i);
 	r->created_at = sqlite3_column_int64(s, 11 + RF__MAX);
 	r->version = sqlite3_column_int64(s, 12 + RF__MAX);
+	r->zooid_created = sqlite3_column_int(s, 13 + RF__MAX);
 }
+
+/* Columns after RELAY_COLUMNS in the sync query. */
+#define RELAY_NCOLUMNS (14 + RF__MAX)
 
 enum dbrc
 db_relay_get(struct db *db, struct arena *a, const char *id, struct relay *r)
@@ -157,6 +161,94 @@ db_relay_set_status(struct db *db, const char *id, const char *status,
 		rc = sqlite3_changes(db->h) == 1 ? DB_OK : DB_NOTFOUND;
 	db_reset(s);
 	return rc;
+}
+
+enum dbrc
+db_relay_sync_due(struct db *db, struct arena *a, int64_t now,
+    int64_t max_failures, int retry_failed, const char *only, int64_t limit,
+    struct relay_sync **out, size_t *n)
+{
+	sqlite3_stmt *s;
+	struct relay_sync *v = NULL, *nv;
+	size_t cap = 0;
+	enum dbrc rc;
+
+	*n = 0;
+	if ((s = db_stmt(db, STMT_RELAY_SYNC_DUE)) == NULL)
+		return DB_ERROR;
+	if (db_bind_int(s, 1, now) == -1 || db_bind_int(s, 2, max_failures) ==
+	    -1 || db_bind_int(s, 3, retry_failed != 0) == -1 ||
+	    db_bind_text(s, 4, only) == -1 || db_bind_int(s, 5, limit) == -1)
+		return db_fail(db, s, __func__);
+	while ((rc = db_step(db, s)) == DB_ROW) {
+		if (*n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			nv = arena_alloc(a, cap * sizeof(*nv));
+			if (*n > 0)
+				memcpy(nv, v, *n * sizeof(*nv));
+			v = nv;
+		}
+		relay_row(a, s, &v[*n].r);
+		v[*n].secret_sealed = db_col_text(a, s, RELAY_NCOLUMNS);
+		v[*n].failures = sqlite3_column_int64(s, RELAY_NCOLUMNS + 1);
+		(*n)++;
+	}
+	db_reset(s);
+	*out = v;
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
+/* One id-keyed UPDATE; DB_NOTFOUND when no row changed. */
+static enum dbrc
+relay_update_row(struct db *db, sqlite3_stmt *s, const char *func)
+{
+	enum dbrc rc;
+
+	if ((rc = db_step(db, s)) == DB_DONE)
+		rc = sqlite3_changes(db->h) == 1 ? DB_OK : DB_NOTFOUND;
+	else if (rc == DB_ROW)
+		rc = db_fail(db, s, func);
+	db_reset(s);
+	return rc;
+}
+
+enum dbrc
+db_relay_sync_ok(struct db *db, const char *id, int64_t version)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(db, STMT_RELAY_SYNC_OK)) == NULL)
+		return DB_ERROR;
+	if (db_bind_text(s, 1, id) == -1 || db_bind_int(s, 2, version) == -1)
+		return db_fail(db, s, __func__);
+	return relay_update_row(db, s, __func__);
+}
+
+enum dbrc
+db_relay_sync_fail(struct db *db, const char *id, const char *error,
+    int64_t retry_at)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(db, STMT_RELAY_SYNC_FAIL)) == NULL)
+		return DB_ERROR;
+	if (db_bind_text(s, 1, id) == -1 || db_bind_text(s, 2, error) == -1 ||
+	    (retry_at > 0 ? db_bind_int(s, 3, retry_at) :
+	    db_bind_text(s, 3, NULL)) == -1)
+		return db_fail(db, s, __func__);
+	return relay_update_row(db, s, __func__);
+}
+
+enum dbrc
+db_relay_set_created(struct db *db, const char *id)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(db, STMT_RELAY_SET_CREATED)) == NULL)
+		return DB_ERROR;
+	if (db_bind_text(s, 1, id) == -1)
+		return db_fail(db, s, __func__);
+	return relay_update_row(db, s, __func__);
 }
 
 int

@@ -39,7 +39,7 @@ const char *const stmts[STMT__MAX] = {
 	"synced, sync_error, info_name, info_icon, info_description, " \
 	"policy_public_join, policy_strip_signatures, groups_enabled, " \
 	"management_enabled, blossom_enabled, livekit_enabled, push_enabled, " \
-	"created_at, version"
+	"created_at, version, zooid_created"
 	[STMT_RELAY_GET] =
 	    "SELECT " RELAY_COLUMNS " FROM relay WHERE id = ?1",
 	[STMT_RELAY_LIST] =
@@ -71,6 +71,75 @@ const char *const stmts[STMT__MAX] = {
 	[STMT_RELAY_OWNER] =
 	    "SELECT tenant FROM relay WHERE id = ?1",
 
+	/* The partial index relay_unsynced keeps this cheap at any size. */
+	[STMT_RELAY_SYNC_DUE] =
+	    "SELECT " RELAY_COLUMNS ", secret_sealed, sync_failures "
+	    "FROM relay WHERE synced = 0 "
+	    "AND (sync_retry_at IS NULL OR sync_retry_at <= ?1) "
+	    "AND (sync_failures < ?2 OR ?3) AND (?4 IS NULL OR id = ?4) "
+	    "ORDER BY updated_at, id LIMIT ?5",
+	[STMT_RELAY_SYNC_OK] =
+	    "UPDATE relay SET synced = (version = ?2), zooid_created = 1, "
+	    "sync_error = '', sync_failures = 0, sync_retry_at = NULL "
+	    "WHERE id = ?1",
+	[STMT_RELAY_SYNC_FAIL] =
+	    "UPDATE relay SET sync_error = ?2, "
+	    "sync_failures = sync_failures + 1, sync_retry_at = ?3 "
+	    "WHERE id = ?1",
+	[STMT_RELAY_SET_CREATED] =
+	    "UPDATE relay SET zooid_created = 1 WHERE id = ?1",
+	[STMT_DM_QUEUE] =
+	    "INSERT INTO dm_outbox (recipient, text, dedupe_key, created_at, "
+	    "next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?4) "
+	    "ON CONFLICT (dedupe_key) DO NOTHING",
+	[STMT_DM_DUE] =
+	    "SELECT id, recipient, text, status, created_at, attempts, "
+	    "last_error, wrap_json, self_wrap_json, sent_at FROM dm_outbox "
+	    "WHERE status = 'queued' AND next_attempt_at <= ?1 "
+	    "ORDER BY created_at, id LIMIT ?2",
+	[STMT_DM_SET_WRAPS] =
+	    "UPDATE dm_outbox SET wrap_json = ?2, self_wrap_json = ?3 "
+	    "WHERE id = ?1 AND wrap_json IS NULL",
+	[STMT_DM_SENT] =
+	    "UPDATE dm_outbox SET status = 'sent', sent_at = ?2, "
+	    "attempts = attempts + 1, last_error = '' "
+	    "WHERE id = ?1 AND status = 'queued'",
+	[STMT_DM_RETRY] =
+	    "UPDATE dm_outbox SET attempts = attempts + 1, last_error = ?2, "
+	    "next_attempt_at = ?3 WHERE id = ?1 AND status = 'queued'",
+	[STMT_DM_FAILED] =
+	    "UPDATE dm_outbox SET status = 'failed', failed_at = ?3, "
+	    "attempts = attempts + 1, last_error = ?2 "
+	    "WHERE id = ?1 AND status = 'queued'",
+	[STMT_DM_LIST] =
+	    "SELECT id, recipient, text, status, created_at, attempts, "
+	    "last_error, wrap_json, self_wrap_json, sent_at FROM dm_outbox "
+	    "ORDER BY id DESC LIMIT ?1",
+	[STMT_DM_DELIVERY_PUT] =
+	    "INSERT INTO dm_delivery (dm_id, relay_url, ok, message, "
+	    "updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "ON CONFLICT (dm_id, relay_url) DO UPDATE SET ok = excluded.ok, "
+	    "message = excluded.message, updated_at = excluded.updated_at",
+	[STMT_DM_RELAYS_GET] =
+	    "SELECT outbox_relays, inbox_relays, fetched_at "
+	    "FROM dm_recipient_relays WHERE pubkey = ?1",
+	[STMT_DM_RELAYS_PUT] =
+	    "INSERT INTO dm_recipient_relays (pubkey, outbox_relays, "
+	    "inbox_relays, fetched_at) VALUES (?1, ?2, ?3, ?4) "
+	    "ON CONFLICT (pubkey) DO UPDATE SET "
+	    "outbox_relays = excluded.outbox_relays, "
+	    "inbox_relays = excluded.inbox_relays, "
+	    "fetched_at = excluded.fetched_at",
+	[STMT_ROBOT_PUB_GET] =
+	    "SELECT content_hash, published_at FROM robot_publication "
+	    "WHERE kind = ?1",
+	[STMT_ROBOT_PUB_PUT] =
+	    "INSERT INTO robot_publication (kind, content_hash, event_id, "
+	    "published_at) VALUES (?1, ?2, ?3, ?4) "
+	    "ON CONFLICT (kind) DO UPDATE SET "
+	    "content_hash = excluded.content_hash, "
+	    "event_id = excluded.event_id, "
+	    "published_at = excluded.published_at",
 	[STMT_ACTIVITY_INSERT] =
 	    "INSERT INTO activity (tenant, created_at, activity_type, "
 	    "resource_type, resource_id) VALUES (?1, ?2, ?3, ?4, ?5)",

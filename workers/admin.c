@@ -14,6 +14,7 @@
 #include "core.h"
 #include "cfg.h"
 #include "db.h"
+#include "nostr.h"
 
 struct admin {
 	struct config cfg;
@@ -163,11 +164,71 @@ out:
 	return rc;
 }
 
+/* dm RECIPIENT TEXT: queue a DM from the robot through the outbox. */
+static int
+cmd_dm(struct admin *a, int argc, char **argv)
+{
+	unsigned char pk[32];
+	char hex[65];
+	int64_t id;
+	size_t len;
+
+	if (argc != 3 || nostr_pubkey_parse(argv[1], pk) == -1 ||
+	    !nostr_pubkey_ok(pk)) {
+		fprintf(stderr, "usage: caravel-admin dm NPUB-OR-HEX TEXT\n");
+		return 2;
+	}
+	len = strlen(argv[2]);
+	if (len == 0 || len > 4096 || !is_utf8(argv[2], len)) {
+		fprintf(stderr, "caravel-admin: the text must be 1 to 4096 "
+		    "bytes of UTF-8\n");
+		return 2;
+	}
+	hex_encode(pk, 32, hex);
+	if (db_dm_queue(a->db, hex, argv[2], NULL, clock_now(), &id) != DB_OK)
+		return 1;
+	printf("queued DM %lld to %s\n", (long long)id, hex);
+	return 0;
+}
+
+/* outbox [LIMIT]: DMs, newest first, with their last error. */
+static int
+cmd_outbox(struct admin *a, int argc, char **argv)
+{
+	struct arena ar = { NULL };
+	struct dm *v;
+	int64_t limit = 50;
+	size_t i, n;
+	int rc = 1;
+
+	if (argc > 2 || (argc == 2 && parse_int64(argv[1], 1, 10000, &limit) ==
+	    -1)) {
+		fprintf(stderr, "usage: caravel-admin outbox [LIMIT]\n");
+		return 2;
+	}
+	if (db_dm_list(a->db, &ar, limit, &v, &n) != DB_OK)
+		goto out;
+	printf("%-6s  %-7s  %-20s  %-8s  %-16s  %s\n", "ID", "STATUS",
+	    "CREATED", "ATTEMPTS", "RECIPIENT", "TEXT / LAST ERROR");
+	for (i = 0; i < n; i++)
+		printf("%-6lld  %-7s  %-20s  %8lld  %.16s  %.40s%s%s\n",
+		    (long long)v[i].id, v[i].status, when(&ar, v[i].created_at),
+		    (long long)v[i].attempts, v[i].recipient, v[i].text,
+		    *v[i].last_error != '\0' ? "  / " : "", v[i].last_error);
+	rc = 0;
+out:
+	arena_free(&ar);
+	return rc;
+}
+
 static const struct command commands[] = {
 	{ "activity", cmd_activity, 1,
 	    "RELAY-ID [LIMIT]: a relay's activity, newest first" },
+	{ "dm", cmd_dm, 1, "NPUB-OR-HEX TEXT: queue a DM from the robot" },
 	{ "migrate", cmd_migrate, 1,
 	    "create the database and apply pending migrations" },
+	{ "outbox", cmd_outbox, 1,
+	    "[LIMIT]: queued, sent and failed DMs with their last error" },
 	{ "relays", cmd_relays, 1,
 	    "[TENANT]: relays, their status and zooid sync state" },
 	{ "tenants", cmd_tenants, 1, "tenants, newest first" },

@@ -1,0 +1,251 @@
+/*
+ * db_outbox.c: the robot's DM outbox, per-relay delivery results, the
+ * recipient relay cache and the robot's own publications (workers.md §4).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "db.h"
+
+/* Step an UPDATE or INSERT keyed by its first parameter. */
+static enum dbrc
+write_row(struct db *db, sqlite3_stmt *s, const char *func)
+{
+	enum dbrc rc;
+
+	if ((rc = db_step(db, s)) == DB_DONE)
+		rc = sqlite3_changes(db->h) >= 1 ? DB_OK : DB_NOTFOUND;
+	else if (rc == DB_ROW)
+		rc = db_fail(db, s, func);
+	db_reset(s);
+	return rc;
+}
+
+enum dbrc
+db_dm_queue(struct db *db, const char *recipient, const char *text,
+    const char *dedupe_key, int64_t now, int64_t *id)
+{
+	sqlite3_stmt *s;
+	enum dbrc rc;
+
+	if ((s = db_stmt(db, STMT_DM_QUEUE)) == NULL)
+		return DB_ERROR;
+	if (db_bind_text(s, 1, recipient) == -1 ||
+	    db_bind_text(s, 2, text) == -1 ||
+	    db_bind_text(s, 3, dedupe_key) == -1 || db_bind_int(s, 4, now) == -1)
+		return db_fail(db, s, __func__);
+	if ((rc = write_row(db, s, __func__)) == DB_NOTFOUND)
+		return DB_DONE;
+	if (rc == DB_OK && id != NULL)
+		*id = sqlite3_last_insert_rowid(db->h);
+	return rc;
+}
+
+static void
+dm_row(struct arena *a, sqlite3_stmt *s, struct dm *d)
+{
+	d->id = sqlite3_column_int64(s, 0);
+	d->recipient = db_col_text(a, s, 1);
+	d->text = db_col_text(a, s, 2);
+	d->status = db_col_text(a, s, 3);
+	d->created_at = sqlite3_column_int64(s, 4);
+	d->attempts = sqlite3_column_int64(s, 5);
+	d->last_error = db_col_text(a, s, 6);
+	d->wrap_json = sqlite3_column_type(s, 7) == SQLITE_NULL ? NULL :
+	    db_col_text(a, s, 7);
+	d->self_wrap_json = sqlite3_column_type(s, 8) == SQLITE_NULL ? NULL :
+	    db_col_text(a, s, 8);
+	d->sent_at = sqlite3_column_int64(s, 9);
+}
+
+static enum dbrc
+dm_rows(struct db *db, struct arena *a, sqlite3_stmt *s, struct dm **out,
+    size_t *n)
+{
+	struct dm *v = NULL, *nv;
+	size_t cap = 0;
+	enum dbrc rc;
+
+	*n = 0;
+	while ((rc = db_step(db, s)) == DB_ROW) {
+		if (*n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			nv = arena_alloc(a, cap * sizeof(*nv));
+			if (*n > 0)
+				memcpy(nv, v, *n * sizeof(*nv));
+			v = nv;
+		}
+		dm_row(a, s, &v[(*n)++]);
+	}
+	db_reset(s);
+	*out = v;
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
+enum dbrc
+db_dm_due(struct db *db, struct arena *a, int64_t now, int64_t limit,
+    struct dm **out, size_t *n)
+{
+	sqlite3_stmt *s;
+
+	*n = 0;
+	if ((s = db_stmt(db, STMT_DM_DUE)) == NULL)
+		return DB_ERROR;
+	if (db_bind_int(s, 1, now) == -1 || db_bind_int(s, 2, limit) == -1)
+		return db_fail(db, s, __func__);
+	return dm_rows(db, a, s, out, n);
+}
+
+enum dbrc
+db_dm_list(struct db *db, struct arena *a, int64_t limit, struct dm **out,
+    size_t *n)
+{
+	sqlite3_stmt *s;
+
+	*n = 0;
+	if ((s = db_stmt(db, STMT_DM_LIST)) == NULL)
+		return DB_ERROR;
+	if (db_bind_int(s, 1, limit) == -1)
+		return db_fail(db, s, __func__);
+	return dm_rows(db, a, s, out, n);
+}
+
+enum dbrc
+db_dm_set_wraps(struct db *db, int64_t id, const char *wrap,
+    const char *self_wrap)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(db, STMT_DM_SET_WRAPS)) == NULL)
+		return DB_ERROR;
+	if (db_bind_int(s, 1, id) == -1 || db_bind_text(s, 2, wrap) == -1 ||
+	    db_bind_text(s, 3, self_wrap) == -1)
+		return db_fail(db, s, __func__);
+	return write_row(db, s, __func__);
+}
+
+enum dbrc
+db_dm_sent(struct db *db, int64_t id, int64_t now)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(db, STMT_DM_SENT)) == NULL)
+		return DB_ERROR;
+	if (db_bind_int(s, 1, id) == -1 || db_bind_int(s, 2, now) == -1)
+		return db_fail(db, s, __func__);
+	return write_row(db, s, __func__);
+}
+
+enum dbrc
+db_dm_retry(struct db *db, int64_t id, const char *error, int64_t next)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(db, STMT_DM_RETRY)) == NULL)
+		return DB_ERROR;
+	if (db_bind_int(s, 1, id) == -1 || db_bind_text(s, 2, error) == -1 ||
+	    db_bind_int(s, 3, next) == -1)
+		return db_fail(db, s, __func__);
+	return write_row(db, s, __func__);
+}
+
+enum dbrc
+db_dm_failed(struct db *db, int64_t id, const char *error, int64_t now)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(db, STMT_DM_FAILED)) == NULL)
+		return DB_ERROR;
+	if (db_bind_int(s, 1, id) == -1 || db_bind_text(s, 2, error) == -1 ||
+	    db_bind_int(s, 3, now) == -1)
+		return db_fail(db, s, __func__);
+	return write_row(db, s, __func__);
+}
+
+enum dbrc
+db_dm_delivery(struct db *db, int64_t id, const char *relay_url, int ok,
+    const char *message, int64_t now)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(db, STMT_DM_DELIVERY_PUT)) == NULL)
+		return DB_ERROR;
+	if (db_bind_int(s, 1, id) == -1 || db_bind_text(s, 2, relay_url) == -1 ||
+	    db_bind_int(s, 3, ok != 0) == -1 ||
+	    db_bind_text(s, 4, message) == -1 || db_bind_int(s, 5, now) == -1)
+		return db_fail(db, s, __func__);
+	return write_row(db, s, __func__);
+}
+
+enum dbrc
+db_dm_relays_get(struct db *db, struct arena *a, const char *pubkey,
+    const char **outbox, const char **inbox, int64_t *fetched_at)
+{
+	sqlite3_stmt *s;
+	enum dbrc rc;
+
+	if ((s = db_stmt(db, STMT_DM_RELAYS_GET)) == NULL)
+		return DB_ERROR;
+	if (db_bind_text(s, 1, pubkey) == -1)
+		return db_fail(db, s, __func__);
+	if ((rc = db_step(db, s)) == DB_ROW) {
+		*outbox = db_col_text(a, s, 0);
+		*inbox = db_col_text(a, s, 1);
+		*fetched_at = sqlite3_column_int64(s, 2);
+		rc = DB_OK;
+	} else if (rc == DB_DONE)
+		rc = DB_NOTFOUND;
+	db_reset(s);
+	return rc;
+}
+
+enum dbrc
+db_dm_relays_put(struct db *db, const char *pubkey, const char *outbox,
+    const char *inbox, int64_t now)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(db, STMT_DM_RELAYS_PUT)) == NULL)
+		return DB_ERROR;
+	if (db_bind_text(s, 1, pubkey) == -1 || db_bind_text(s, 2, outbox) == -1 ||
+	    db_bind_text(s, 3, inbox) == -1 || db_bind_int(s, 4, now) == -1)
+		return db_fail(db, s, __func__);
+	return write_row(db, s, __func__);
+}
+
+enum dbrc
+db_robot_pub_get(struct db *db, struct arena *a, int kind,
+    const char **content_hash, int64_t *published_at)
+{
+	sqlite3_stmt *s;
+	enum dbrc rc;
+
+	if ((s = db_stmt(db, STMT_ROBOT_PUB_GET)) == NULL)
+		return DB_ERROR;
+	if (db_bind_int(s, 1, kind) == -1)
+		return db_fail(db, s, __func__);
+	if ((rc = db_step(db, s)) == DB_ROW) {
+		*content_hash = db_col_text(a, s, 0);
+		*published_at = sqlite3_column_int64(s, 1);
+		rc = DB_OK;
+	} else if (rc == DB_DONE)
+		rc = DB_NOTFOUND;
+	db_reset(s);
+	return rc;
+}
+
+enum dbrc
+db_robot_pub_put(struct db *db, int kind, const char *content_hash,
+    const char *event_id, int64_t now)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(db, STMT_ROBOT_PUB_PUT)) == NULL)
+		return DB_ERROR;
+	if (db_bind_int(s, 1, kind) == -1 ||
+	    db_bind_text(s, 2, content_hash) == -1 ||
+	    db_bind_text(s, 3, event_id) == -1 || db_bind_int(s, 4, now) == -1)
+		return db_fail(db, s, __func__);
+	return write_row(db, s, __func__);
+}
