@@ -42,6 +42,7 @@ static const struct route routes[] = {
 	{ HM_PUT, "/relays/:id", relays_update, RULE_RELAY },
 	{ HM_GET, "/relays/:id/activity", relays_activity, RULE_RELAY },
 	{ HM_POST, "/relays/:id/deactivate", relays_deactivate, RULE_RELAY },
+	{ HM_GET, "/relays/:id/members", relays_members, RULE_RELAY },
 	{ HM_POST, "/relays/:id/reactivate", relays_reactivate, RULE_RELAY },
 	{ HM_GET, "/tenants", tenants_list, RULE_ADMIN },
 	{ HM_POST, "/tenants", tenants_create, RULE_SIGNER },

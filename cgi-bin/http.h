@@ -133,6 +133,7 @@ enum status relays_update(struct req *, struct resp *);
 enum status relays_deactivate(struct req *, struct resp *);
 enum status relays_reactivate(struct req *, struct resp *);
 enum status relays_activity(struct req *, struct resp *);
+enum status relays_members(struct req *, struct resp *);
 
 /* relays.c: also used by tenants.c */
 struct json_object *relay_json(const struct config *, const struct relay *);

@@ -14,12 +14,16 @@
 #include "json.h"
 #include "crypt.h"
 #include "nostr.h"
+#include "zooid.h"
 
 #define ACTIVITY_DEFAULT 100
 #define ACTIVITY_MAX 500
 
 static const char *const reserved_subdomains[] = { "api", "admin", "www",
 	"mail" };
+
+static enum status member_limit_check(struct req *, struct resp *,
+    struct db *, const struct relay *);
 
 struct json_object *
 relay_json(const struct config *c, const struct relay *rl)
@@ -416,9 +420,12 @@ relays_update(struct req *r, struct resp *w)
 	if ((st = required_str(r, w, "plan", 64, &s)) != ST_OK ||
 	    (st = relay_fields(r, w, &rl)) != ST_OK)
 		return st;
-	if (*s != '\0')
+	if (*s != '\0' && strcmp(s, rl.plan) != 0) {
 		rl.plan = arena_strdup(&r->arena, s);
-	if ((st = plan_check(r, w, db, &rl)) != ST_OK)
+		if ((st = plan_check(r, w, db, &rl)) != ST_OK ||
+		    (st = member_limit_check(r, w, db, &rl)) != ST_OK)
+			return st;
+	} else if ((st = plan_check(r, w, db, &rl)) != ST_OK)
 		return st;
 	if (db_begin(db) != DB_OK)
 		return ST_UNAVAILABLE;
@@ -455,6 +462,93 @@ relay_move(struct req *r, struct resp *w, const char *to,
 		rl.synced = 0;
 	}
 	w->data = relay_json(&r->app->cfg, &rl);
+	return ST_OK;
+}
+
+/*
+ * The relay's members from zooid into *out (NULL for a relay zooid has
+ * never accepted: it has none), or an error status: 502 zooid-error, 503
+ * not-configured.
+ */
+static enum status
+relay_members(struct req *r, struct resp *w, const struct relay *rl,
+    char ***out, size_t *n)
+{
+	struct zooid z;
+	char *err = NULL;
+	enum zooid_rc rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!rl->zooid_created)
+		return ST_OK;
+	if (zooid_init(&z, &r->app->cfg) == -1)
+		return resp_fail(w, ST_NOT_CONFIGURED,
+		    "ZOOID_API_URL and ZOOID_API_SECRET are not set");
+	rc = zooid_members(&z, rl->id, out, n, &err);
+	zooid_release(&z);
+	if (rc == ZOOID_OK) {
+		free(err);
+		return ST_OK;
+	}
+	log_warnx("relay %s: zooid members: %s", rl->id,
+	    err != NULL ? err : "failed");
+	free(err);
+	return resp_fail(w, ST_ZOOID_ERROR,
+	    "the relay server did not answer with the member list");
+}
+
+/*
+ * GET /relays/:id/members (tenant): {"members": [hex…]} from zooid; []
+ * without asking zooid for a relay it has never accepted.
+ */
+enum status
+relays_members(struct req *r, struct resp *w)
+{
+	struct relay rl;
+	struct json_object *list;
+	struct db *db;
+	char **m;
+	size_t i, n;
+	enum status st;
+
+	if ((st = relay_load(r, w, &db, &rl)) != ST_OK ||
+	    (st = relay_members(r, w, &rl, &m, &n)) != ST_OK)
+		return st;
+	list = jarr();
+	for (i = 0; i < n; i++)
+		jpush(list, jstr(m[i]));
+	zooid_members_free(m, n);
+	w->data = jobj();
+	jadd(w->data, "members", list);
+	return ST_OK;
+}
+
+/*
+ * A plan change must leave room for the relay's members (api.md §5):
+ * 422 member-limit-exceeded naming both numbers.
+ */
+static enum status
+member_limit_check(struct req *r, struct resp *w, struct db *db,
+    const struct relay *rl)
+{
+	struct plan p;
+	char **m;
+	size_t n;
+	enum status st;
+	enum dbrc rc;
+
+	if ((rc = db_plan_get(db, &r->arena, rl->plan, &p)) != DB_OK)
+		return st_from_db(rc);
+	if (p.members < 0 || !rl->zooid_created)
+		return ST_OK;
+	if ((st = relay_members(r, w, rl, &m, &n)) != ST_OK)
+		return st;
+	zooid_members_free(m, n);
+	if ((int64_t)n > p.members)
+		return resp_field(w, ST_MEMBER_LIMIT, "plan", arena_printf(
+		    &r->arena, "the relay has %zu members but the %s plan "
+		    "allows %lld", n, p.name, (long long)p.members));
 	return ST_OK;
 }
 

@@ -1,0 +1,291 @@
+/*
+ * relay_msg.c: what a relay says (NIP-01, NIP-42), parsed strictly, and
+ * the event lists queries collect (see relay.h). No I/O here.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "json.h"
+#include "relay.h"
+
+/* Element i of a as a string of min..max bytes; NUL bytes refused. */
+static int
+elem_str(struct json_object *a, size_t i, size_t min, size_t max,
+    const char **s, size_t *len)
+{
+	struct json_object *v;
+	size_t n;
+
+	v = json_object_array_get_idx(a, i);
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	n = (size_t)json_object_get_string_len(v);
+	*s = json_object_get_string(v);
+	if (n < min || n > max || memchr(*s, '\0', n) != NULL)
+		return -1;
+	if (len != NULL)
+		*len = n;
+	return 0;
+}
+
+/* Optional element i as message text (NUL allowed); absent reads "". */
+static int
+elem_text(struct json_object *a, size_t i, const char **s, size_t *len)
+{
+	struct json_object *v;
+
+	if (i >= json_object_array_length(a)) {
+		*s = "";
+		*len = 0;
+		return 0;
+	}
+	v = json_object_array_get_idx(a, i);
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	*s = json_object_get_string(v);
+	*len = (size_t)json_object_get_string_len(v);
+	return 0;
+}
+
+static int
+parse_array(struct json_object *a, struct relay_msg *m, const char **why)
+{
+	const char *type, *hex;
+	struct json_object *v;
+	size_t n = json_object_array_length(a);
+
+	if (n < 2 || elem_str(a, 0, 1, 16, &type, NULL) == -1) {
+		*why = "not a relay message";
+		return -1;
+	}
+	if (strcmp(type, "EVENT") == 0) {
+		m->type = RELAY_MSG_EVENT;
+		if (n < 3 || elem_str(a, 1, 1, RELAY_SUBID_MAX, &m->sub_id,
+		    NULL) == -1) {
+			*why = "EVENT: bad subscription id";
+			return -1;
+		}
+		v = json_object_array_get_idx(a, 2);
+		if (!json_object_is_type(v, json_type_object) ||
+		    nostr_event_from_json(v, 1, &m->event, why) == -1) {
+			if (!json_object_is_type(v, json_type_object))
+				*why = "EVENT: not an event object";
+			return -1;
+		}
+		m->has_event = 1;
+	} else if (strcmp(type, "OK") == 0) {
+		m->type = RELAY_MSG_OK;
+		if (n < 3 || elem_str(a, 1, 64, 64, &hex, NULL) == -1 ||
+		    hex_decode(hex, 64, m->id, 32) == -1) {
+			*why = "OK: bad event id";
+			return -1;
+		}
+		v = json_object_array_get_idx(a, 2);
+		if (!json_object_is_type(v, json_type_boolean) ||
+		    elem_text(a, 3, &m->text, &m->text_len) == -1) {
+			*why = "OK: bad status or message";
+			return -1;
+		}
+		m->ok = json_object_get_boolean(v) ? 1 : 0;
+	} else if (strcmp(type, "EOSE") == 0 || strcmp(type, "CLOSED") == 0) {
+		m->type = type[0] == 'E' ? RELAY_MSG_EOSE : RELAY_MSG_CLOSED;
+		if (elem_str(a, 1, 1, RELAY_SUBID_MAX, &m->sub_id, NULL) ==
+		    -1 || (m->type == RELAY_MSG_CLOSED &&
+		    elem_text(a, 2, &m->text, &m->text_len) == -1)) {
+			*why = "EOSE/CLOSED: bad subscription id or message";
+			return -1;
+		}
+	} else if (strcmp(type, "NOTICE") == 0) {
+		m->type = RELAY_MSG_NOTICE;
+		if (elem_text(a, 1, &m->text, &m->text_len) == -1) {
+			*why = "NOTICE: bad message";
+			return -1;
+		}
+	} else if (strcmp(type, "AUTH") == 0) {
+		m->type = RELAY_MSG_AUTH;
+		if (elem_str(a, 1, 1, RELAY_CHALLENGE_MAX, &m->text,
+		    &m->text_len) == -1) {
+			*why = "AUTH: bad challenge";
+			return -1;
+		}
+	} else {
+		*why = "unknown message type";
+		return -1;
+	}
+	return 0;
+}
+
+int
+relay_msg_parse(const char *buf, size_t len, struct relay_msg *m,
+    const char **why)
+{
+	const char *w = NULL;
+
+	memset(m, 0, sizeof(*m));
+	m->text = "";
+	if ((m->root = json_parse(buf, len)) == NULL ||
+	    !json_object_is_type(m->root, json_type_array)) {
+		w = "not a JSON array";
+		goto fail;
+	}
+	if (parse_array(m->root, m, &w) == 0)
+		return 0;
+fail:
+	relay_msg_release(m);
+	if (why != NULL)
+		*why = w;
+	return -1;
+}
+
+void
+relay_msg_release(struct relay_msg *m)
+{
+	if (m->has_event)
+		nostr_event_release(&m->event);
+	json_object_put(m->root);
+	memset(m, 0, sizeof(*m));
+	m->text = "";
+}
+
+void
+relay_msg_prefix(const char *text, size_t len, char out[32])
+{
+	size_t i;
+
+	out[0] = '\0';
+	for (i = 0; i < len && i < 32; i++) {
+		if (text[i] == ':')
+			break;
+		if ((text[i] < 'a' || text[i] > 'z') && text[i] != '-')
+			return;
+	}
+	if (i == 0 || i == 32 || i == len)
+		return;
+	memcpy(out, text, i);
+	out[i] = '\0';
+}
+
+void
+relay_text_copy(char *out, size_t outsz, const char *s, size_t len)
+{
+	size_t i, j = 0, k, clen;
+	unsigned char c;
+
+	if (outsz == 0)
+		return;
+	for (i = 0; i < len; i += clen) {
+		c = (unsigned char)s[i];
+		clen = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+		if (clen > len - i || !is_utf8(s + i, clen)) {
+			c = '?';
+			clen = 1;
+		}
+		if (j + clen > outsz - 1)
+			break;
+		if (clen == 1)
+			out[j++] = c < 0x20 || c == 0x7f || c >= 0x80 ? '?' :
+			    (char)c;
+		else
+			for (k = 0; k < clen; k++)
+				out[j++] = s[i + k];
+	}
+	out[j] = '\0';
+}
+
+void
+relay_events_init(struct relay_events *e)
+{
+	memset(e, 0, sizeof(*e));
+}
+
+void
+relay_events_release(struct relay_events *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		nostr_event_release(&e->v[i]);
+	free(e->v);
+	memset(e, 0, sizeof(*e));
+}
+
+/* Is a newer than b by the NIP-01 replaceable rule? */
+static int
+newer(const struct nostr_event *a, const struct nostr_event *b)
+{
+	if (a->created_at != b->created_at)
+		return a->created_at > b->created_at;
+	return memcmp(a->id, b->id, 32) < 0;
+}
+
+const struct nostr_event *
+relay_events_newest(const struct relay_events *e, int kind,
+    const unsigned char pubkey[32])
+{
+	const struct nostr_event *best = NULL;
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		if (e->v[i].kind == kind &&
+		    memcmp(e->v[i].pubkey, pubkey, 32) == 0 &&
+		    (best == NULL || newer(&e->v[i], best)))
+			best = &e->v[i];
+	return best;
+}
+
+static int
+replaceable(int kind)
+{
+	return kind == 0 || kind == 3 || (kind >= 10000 && kind < 20000);
+}
+
+static int
+addressable(int kind)
+{
+	return kind >= 30000 && kind < 40000;
+}
+
+/* Do a and b compete for one slot (NIP-01)? */
+static int
+same_slot(const struct nostr_event *a, const struct nostr_event *b)
+{
+	const char *da, *db;
+
+	if (a->kind != b->kind || memcmp(a->pubkey, b->pubkey, 32) != 0)
+		return 0;
+	if (replaceable(a->kind))
+		return 1;
+	if (!addressable(a->kind))
+		return 0;
+	da = nostr_event_tag(a, "d");
+	db = nostr_event_tag(b, "d");
+	return strcmp(da != NULL ? da : "", db != NULL ? db : "") == 0;
+}
+
+void
+relay_events_keep_newest(struct relay_events *e)
+{
+	size_t i, j, out = 0;
+	int keep;
+
+	for (i = 0; i < e->n; i++) {
+		keep = 1;
+		for (j = 0; j < e->n && keep; j++)
+			if (j != i && same_slot(&e->v[i], &e->v[j]) &&
+			    newer(&e->v[j], &e->v[i]))
+				keep = 0;
+		if (!keep) {
+			nostr_event_release(&e->v[i]);
+			memset(&e->v[i], 0, sizeof(e->v[i]));
+			e->v[i].kind = -1;
+		}
+	}
+	for (i = 0; i < e->n; i++)
+		if (e->v[i].kind != -1)
+			e->v[out++] = e->v[i];
+	e->n = out;
+}
