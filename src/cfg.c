@@ -95,6 +95,7 @@ static const struct cfgvar {
 	    0, 0, 0 },
 	[CFG_ROBOT_MESSAGING_RELAYS] = { "ROBOT_MESSAGING_RELAYS", T_RELAYS,
 	    "", 0, 0, 0 },
+	[CFG_RELAY_CA_FILE] = { "RELAY_CA_FILE", T_STR, "", 0, 0, 0 },
 	[CFG_HTTP_TIMEOUT] = { "HTTP_TIMEOUT", T_INT, "10", 0, 1, 300 },
 };
 
