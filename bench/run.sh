@@ -35,10 +35,10 @@
 # The NIP-98 headers are signed once at the start and the API accepts them
 # for AUTH_MAX_AGE (an hour), so ROUNDS x 7 x DURATION is kept under 50
 # minutes. The relays (f) makes are deleted after each round, so every
-# round's (e) reads the same table. All
-# traffic stays on 127.0.0.1. Every process started here is stopped by its
-# pid on exit. Run it on an otherwise idle machine: the load average at
-# the start is printed with the figures.
+# round's (e) reads the same table. All traffic stays on 127.0.0.1. Every
+# process started here is stopped by its pid on exit. Run it on an
+# otherwise idle machine: the load average at the start is printed with
+# the figures. top_builddir (default: this tree) names a separate build.
 
 # shellcheck disable=SC2046,SC2086 # lists of pids are split on purpose
 
