@@ -16,6 +16,7 @@
 
 #include "http.h"
 #include "json.h"
+#include "crypt.h"
 
 static const struct {
 	int code;
@@ -120,6 +121,34 @@ app_db(struct app *app)
 	if (app->db == NULL && app->cfg.dbpath != NULL)
 		app->db = db_open(app->cfg.dbpath);
 	return app->db;
+}
+
+/* The ECDH behind the key costs more than a request: do it once. */
+const struct secretbox *
+app_secretbox(struct app *app)
+{
+	if (app->box == NULL && cfg_isset(&app->cfg, CFG_ENCRYPTION_SECRET)) {
+		app->box = xcalloc(1, sizeof(*app->box));
+		if (secretbox_init(app->box, cfg_str(&app->cfg,
+		    CFG_ENCRYPTION_SECRET)) == -1) {
+			free(app->box);
+			app->box = NULL;
+		}
+	}
+	return app->box;
+}
+
+void
+app_release(struct app *app)
+{
+	if (app->box != NULL) {
+		secretbox_release(app->box);
+		free(app->box);
+		app->box = NULL;
+	}
+	db_close(app->db);
+	app->db = NULL;
+	cfg_free(&app->cfg);
 }
 
 enum status

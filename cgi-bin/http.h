@@ -17,6 +17,8 @@
 #include "cfg.h"
 #include "db.h"
 
+struct secretbox;
+
 /* Every outcome a handler can report; statuses[] in http.c maps each. */
 enum status {
 	ST_OK,
@@ -56,6 +58,7 @@ enum hmethod { HM_GET, HM_POST, HM_PUT, HM_OPTIONS, HM_OTHER, HM__MAX };
 struct app {
 	struct config cfg;
 	struct db *db; /* opened lazily; NULL until it works */
+	struct secretbox *box; /* ENCRYPTION_SECRET's key, made once */
 };
 
 struct req {
@@ -93,6 +96,9 @@ struct resp {
 
 /* http.c */
 struct db *app_db(struct app *); /* the database, opening it if needed */
+/* The key of ENCRYPTION_SECRET (api.md §7), or NULL when it is not set. */
+const struct secretbox *app_secretbox(struct app *);
+void app_release(struct app *);
 int http_serve_cgi(struct app *);
 int http_serve_fcgi(struct app *, int listen_fd, long max_requests);
 /* Set an error sentence (arena-owned or static) and return st. */

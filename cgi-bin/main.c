@@ -181,8 +181,7 @@ main(int argc, char *argv[])
 		rc = prefork(&app, 0, (int)nchild, maxreq);
 	else
 		rc = http_serve_fcgi(&app, 0, 0);
-	db_close(app.db);
 	httpc_global_cleanup();
-	cfg_free(&app.cfg);
+	app_release(&app);
 	return rc == 0 ? 0 : 1;
 }

@@ -263,7 +263,7 @@ relays_create(struct req *r, struct resp *w)
 {
 	struct relay rl;
 	struct tenant t;
-	struct secretbox box;
+	const struct secretbox *box;
 	unsigned char sk[32], pk[32], rid[16];
 	char *sealed = NULL, skhex[65], idhex[33];
 	const char *subdomain, *plan, *tenant;
@@ -311,11 +311,8 @@ relays_create(struct req *r, struct resp *w)
 	hex_encode(sk, 32, skhex);
 	explicit_zero(sk, sizeof(sk));
 	hex_encode(rid, sizeof(rid), idhex);
-	if (secretbox_init(&box, cfg_str(&r->app->cfg,
-	    CFG_ENCRYPTION_SECRET)) == 0) {
-		sealed = secretbox_seal_alloc(&box, skhex);
-		secretbox_release(&box);
-	}
+	if ((box = app_secretbox(r->app)) != NULL)
+		sealed = secretbox_seal_alloc(box, skhex);
 	explicit_zero(skhex, sizeof(skhex));
 	if (sealed == NULL)
 		return ST_INTERNAL;

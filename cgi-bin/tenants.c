@@ -150,7 +150,7 @@ tenants_update(struct req *r, struct resp *w)
 {
 	struct tenant t;
 	struct nwc_uri uri;
-	struct secretbox box;
+	const struct secretbox *box;
 	struct db *db;
 	const char *url, *why;
 	char *sealed = NULL;
@@ -183,11 +183,9 @@ tenants_update(struct req *r, struct resp *w)
 			return resp_fail(w, ST_NOT_CONFIGURED,
 			    "ENCRYPTION_SECRET is not set, so a wallet URL "
 			    "cannot be stored");
-		if (secretbox_init(&box, cfg_str(&r->app->cfg,
-		    CFG_ENCRYPTION_SECRET)) == -1)
+		if ((box = app_secretbox(r->app)) == NULL)
 			return ST_INTERNAL;
-		sealed = secretbox_seal_alloc(&box, url);
-		secretbox_release(&box);
+		sealed = secretbox_seal_alloc(box, url);
 		if (sealed == NULL)
 			return ST_INTERNAL;
 	}

@@ -10,6 +10,23 @@
 
 #include "db.h"
 
+/*
+ * SQLite's own busy handler sleeps up to 100 ms at a time; a request
+ * waiting for a writer wants to retry within a millisecond or two, up to
+ * the same overall bound.
+ */
+static int
+db_busy(void *arg, int count)
+{
+	const int *limit_ms = arg;
+	int wait = count < 10 ? 1 : count < 50 ? 2 : 5;
+
+	if ((long)count * 5 > *limit_ms)
+		return 0;
+	usleep((useconds_t)wait * 1000);
+	return 1;
+}
+
 struct db *
 db_open(const char *path)
 {
@@ -25,7 +42,7 @@ db_open(const char *path)
 		    db->h != NULL ? sqlite3_errmsg(db->h) : "out of memory");
 		goto fail;
 	}
-	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
+	db_set_busy(db, DB_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(db->h, 0);
 	/*
 	 * WAL lets the API read while a worker writes; the mode persists in
@@ -49,6 +66,13 @@ db_open(const char *path)
 fail:
 	db_close(db);
 	return NULL;
+}
+
+void
+db_set_busy(struct db *db, int ms)
+{
+	db->busy_ms = ms;
+	sqlite3_busy_handler(db->h, db_busy, &db->busy_ms);
 }
 
 void

@@ -40,6 +40,7 @@ enum stmt {
 	STMT_TENANT_MARK_BILLING,
 	STMT_RELAY_GET,
 	STMT_RELAY_LIST,
+	STMT_RELAY_LIST_TENANT,
 	STMT_RELAY_INSERT,
 	STMT_RELAY_UPDATE,
 	STMT_RELAY_SET_STATUS,
@@ -72,6 +73,7 @@ struct db {
 	sqlite3 *h;
 	sqlite3_stmt *stmt[STMT__MAX]; /* prepared lazily, persistent */
 	char *path;
+	int busy_ms; /* how long a statement waits for a lock */
 };
 
 /* db_migrations.c (generated from db/migrations by scripts/embed-sql.sh) */
@@ -91,6 +93,8 @@ extern const size_t db_migrations_count;
  */
 struct db *db_open(const char *path);
 void db_close(struct db *);
+/* Wait up to ms for another connection's lock, retrying every 1-5 ms. */
+void db_set_busy(struct db *, int ms);
 sqlite3_stmt *db_stmt(struct db *, enum stmt);
 enum dbrc db_step(struct db *, sqlite3_stmt *);
 enum dbrc db_exec(struct db *, enum stmt); /* step once, then reset */

@@ -80,12 +80,12 @@ db_migrate(struct db *db)
 		return -1;
 	}
 	/* Another process may be migrating: wait for it longer than usual. */
-	sqlite3_busy_timeout(db->h, DB_MIGRATE_TIMEOUT_MS);
+	db_set_busy(db, DB_MIGRATE_TIMEOUT_MS);
 	for (i = 0; i < db_migrations_count; i++)
 		if (db_migrations[i].version > v &&
 		    db_apply(db, &db_migrations[i]) == -1)
 			break;
-	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
+	db_set_busy(db, DB_BUSY_TIMEOUT_MS);
 	return i == db_migrations_count ? 0 : -1;
 }
 

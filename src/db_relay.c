@@ -71,9 +71,10 @@ db_relay_list(struct db *db, struct arena *a, const char *tenant,
 	enum dbrc rc;
 
 	*n = 0;
-	if ((s = db_stmt(db, STMT_RELAY_LIST)) == NULL)
+	if ((s = db_stmt(db, tenant != NULL ? STMT_RELAY_LIST_TENANT :
+	    STMT_RELAY_LIST)) == NULL)
 		return DB_ERROR;
-	if (db_bind_text(s, 1, tenant) == -1)
+	if (tenant != NULL && db_bind_text(s, 1, tenant) == -1)
 		return db_fail(db, s, __func__);
 	while ((rc = db_step(db, s)) == DB_ROW) {
 		if (*n == cap) {

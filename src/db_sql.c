@@ -43,8 +43,11 @@ const char *const stmts[STMT__MAX] = {
 	[STMT_RELAY_GET] =
 	    "SELECT " RELAY_COLUMNS " FROM relay WHERE id = ?1",
 	[STMT_RELAY_LIST] =
-	    "SELECT " RELAY_COLUMNS " FROM relay "
-	    "WHERE ?1 IS NULL OR tenant = ?1 ORDER BY created_at DESC, id",
+	    "SELECT " RELAY_COLUMNS " FROM relay ORDER BY created_at DESC, id",
+	/* Walks the relay_tenant index: no scan, no sort. */
+	[STMT_RELAY_LIST_TENANT] =
+	    "SELECT " RELAY_COLUMNS " FROM relay WHERE tenant = ?1 "
+	    "ORDER BY created_at DESC, id",
 	[STMT_RELAY_INSERT] =
 	    "INSERT INTO relay (id, tenant, subdomain, schema, plan, "
 	    "secret_sealed, info_name, info_icon, info_description, "

@@ -87,7 +87,7 @@ CREATE TABLE relay (
 	sync_retry_at INTEGER,      -- next attempt after a failure
 	CHECK (synced = 0 OR sync_error = '')
 ) STRICT;
-CREATE INDEX relay_tenant ON relay (tenant, created_at);
+CREATE INDEX relay_tenant ON relay (tenant, created_at DESC, id);
 CREATE INDEX relay_unsynced ON relay (sync_retry_at) WHERE synced = 0;
 
 CREATE TABLE activity (
