@@ -285,7 +285,8 @@ on_query_msg(struct conn *c, struct relay_msg *m)
 	switch (m->type) {
 	case RELAY_MSG_EVENT:
 		if (nostr_event_verify(&m->event, &why) == -1) {
-			log_debug("relay %s: dropped an event: %s", c->url, why);
+			log_debug("relay %s: dropped an event: %s", c->url,
+			    why);
 			break;
 		}
 		c->nevents++;
@@ -299,8 +300,8 @@ on_query_msg(struct conn *c, struct relay_msg *m)
 			m->has_event = 0;
 		}
 		if (c->nevents >= max) {
-			result_set(it->res, RELAY_OK, "stopped after %zu events",
-			    max);
+			result_set(it->res, RELAY_OK, "stopped after %zu "
+			    "events", max);
 			it->state = IT_DONE;
 			query_end(c);
 		}

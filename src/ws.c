@@ -3,14 +3,11 @@
 
 #include <sys/socket.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,14 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
 #include <openssl/rand.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <wslay/wslay.h>
 
 #include "core.h"
 #include "ws.h"
+#include "ws_net.h"
 
 #ifdef PACKAGE_VERSION
 #define USER_AGENT "caravel/" PACKAGE_VERSION
@@ -35,9 +30,10 @@
 #define USER_AGENT "caravel"
 #endif
 
-#define WS_MAX_ADDRS 8
-/* Bytes read per connection per ws_poll() round: a peer that floods
- * cannot keep one wslay_event_recv() call from returning. */
+/*
+ * Bytes read per connection per ws_poll() round: a peer that floods
+ * cannot keep one wslay_event_recv() call from returning.
+ */
 #define WS_READ_BUDGET (256 * 1024)
 
 enum phase {
@@ -54,35 +50,15 @@ static const char *const phase_names[] = {
 	"dns", "connect", "tls", "handshake", "handshake", "", ""
 };
 
-struct ws_addr {
-	socklen_t len;
-	struct sockaddr_storage sa;
-};
-
-/* What the resolver child writes to its pipe. */
-struct dns_reply {
-	int gai; /* getaddrinfo(3) result */
-	int sys; /* errno for EAI_SYSTEM */
-	int n;
-	struct ws_addr a[WS_MAX_ADDRS];
-};
-
 struct ws {
 	enum ws_state state;
 	enum phase phase;
 	struct ws_url url;
 	char err[256];
-	int fd;
-	int dns_fd;
-	pid_t dns_pid;
-	struct dns_reply dns;
-	size_t dns_got;
+	struct ws_io io;
+	struct ws_dns dns;
 	size_t addr_i;
 	char conn_err[128]; /* why the last address failed */
-	SSL *ssl;
-	short tls_want; /* POLLIN or POLLOUT during the TLS handshake */
-	int read_wants_write; /* SSL_read asked for POLLOUT */
-	int write_wants_read; /* SSL_write asked for POLLIN */
 	int64_t hs_deadline;
 	char key[25];
 	char *req;
@@ -98,14 +74,6 @@ struct ws {
 	char *ca_file;
 };
 
-struct tls_ctx {
-	char *ca_file; /* NULL: the system store */
-	SSL_CTX *ctx;
-};
-
-static struct tls_ctx *tls_ctxs;
-static size_t ntls_ctxs;
-
 int64_t
 ws_now_ms(void)
 {
@@ -119,27 +87,8 @@ ws_now_ms(void)
 static void
 release_io(struct ws *w)
 {
-	if (w->dns_pid > 0) {
-		kill(w->dns_pid, SIGKILL);
-		waitpid(w->dns_pid, NULL, 0);
-		w->dns_pid = -1;
-	}
-	if (w->dns_fd >= 0) {
-		close(w->dns_fd);
-		w->dns_fd = -1;
-	}
-	if (w->ssl != NULL) {
-		ERR_clear_error();
-		if (w->state == WS_CLOSED)
-			SSL_shutdown(w->ssl);
-		SSL_free(w->ssl);
-		w->ssl = NULL;
-		ERR_clear_error();
-	}
-	if (w->fd >= 0) {
-		close(w->fd);
-		w->fd = -1;
-	}
+	ws_dns_cancel(&w->dns);
+	ws_io_close(&w->io, w->state == WS_CLOSED);
 }
 
 /* End the connection in state st; the first reason given is kept. */
@@ -164,108 +113,6 @@ finish(struct ws *w, enum ws_state st, const char *fmt, ...)
 	w->phase = PH_DONE;
 }
 
-static SSL_CTX *
-tls_ctx_get(const char *ca_file)
-{
-	SSL_CTX *c;
-	size_t i;
-
-	for (i = 0; i < ntls_ctxs; i++)
-		if ((ca_file == NULL && tls_ctxs[i].ca_file == NULL) ||
-		    (ca_file != NULL && tls_ctxs[i].ca_file != NULL &&
-		    strcmp(ca_file, tls_ctxs[i].ca_file) == 0))
-			return tls_ctxs[i].ctx;
-	if ((c = SSL_CTX_new(TLS_client_method())) == NULL)
-		return NULL;
-	SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
-	SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
-	SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE |
-	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	if ((ca_file != NULL ?
-	    SSL_CTX_load_verify_locations(c, ca_file, NULL) :
-	    SSL_CTX_set_default_verify_paths(c)) != 1) {
-		SSL_CTX_free(c);
-		ERR_clear_error();
-		return NULL;
-	}
-	tls_ctxs = xrealloc(tls_ctxs, (ntls_ctxs + 1) * sizeof(*tls_ctxs));
-	tls_ctxs[ntls_ctxs].ca_file = ca_file != NULL ? xstrdup(ca_file) :
-	    NULL;
-	tls_ctxs[ntls_ctxs++].ctx = c;
-	return c;
-}
-
-void
-ws_global_cleanup(void)
-{
-	size_t i;
-
-	for (i = 0; i < ntls_ctxs; i++) {
-		SSL_CTX_free(tls_ctxs[i].ctx);
-		free(tls_ctxs[i].ca_file);
-	}
-	free(tls_ctxs);
-	tls_ctxs = NULL;
-	ntls_ctxs = 0;
-}
-
-/* Raw reads and writes: >0 bytes, 0 end of stream, -1 would block, -2
- * error. */
-static ssize_t
-io_read(struct ws *w, void *buf, size_t len)
-{
-	ssize_t r;
-	int n, e;
-
-	if (w->ssl == NULL) {
-		if ((r = recv(w->fd, buf, len, 0)) >= 0)
-			return r;
-		return errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR ? -1 : -2;
-	}
-	ERR_clear_error();
-	w->read_wants_write = 0;
-	if ((n = SSL_read(w->ssl, buf, len > INT_MAX ? INT_MAX : (int)len)) > 0)
-		return n;
-	e = SSL_get_error(w->ssl, n);
-	ERR_clear_error();
-	if (e == SSL_ERROR_WANT_READ)
-		return -1;
-	if (e == SSL_ERROR_WANT_WRITE) {
-		w->read_wants_write = 1;
-		return -1;
-	}
-	return e == SSL_ERROR_ZERO_RETURN ? 0 : -2;
-}
-
-static ssize_t
-io_write(struct ws *w, const void *buf, size_t len)
-{
-	ssize_t r;
-	int n, e;
-
-	if (w->ssl == NULL) {
-		if ((r = send(w->fd, buf, len, MSG_NOSIGNAL)) >= 0)
-			return r;
-		return errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR ? -1 : -2;
-	}
-	ERR_clear_error();
-	w->write_wants_read = 0;
-	if ((n = SSL_write(w->ssl, buf, len > INT_MAX ? INT_MAX : (int)len)) >
-	    0)
-		return n;
-	e = SSL_get_error(w->ssl, n);
-	ERR_clear_error();
-	if (e == SSL_ERROR_WANT_WRITE)
-		return -1;
-	if (e == SSL_ERROR_WANT_READ) {
-		w->write_wants_read = 1;
-		return -1;
-	}
-	return -2;
-}
-
 /* wslay callbacks (wslay.h documents the error protocol). */
 static ssize_t
 recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
@@ -288,7 +135,8 @@ recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
-	if ((r = io_read(w, buf, len < w->budget ? len : w->budget)) > 0) {
+	if ((r = ws_io_read(&w->io, buf, len < w->budget ? len :
+	    w->budget)) > 0) {
 		w->budget -= (size_t)r;
 		return r;
 	}
@@ -307,7 +155,7 @@ send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
 	ssize_t r;
 
 	(void)flags;
-	if ((r = io_write(w, data, len)) > 0)
+	if ((r = ws_io_write(&w->io, data, len)) > 0)
 		return r;
 	if (r != -1)
 		w->io_failed = 1;
@@ -334,7 +182,8 @@ msg_cb(wslay_event_context_ptr ctx,
 	/* wslay answers pings and queues the reply to a close itself. */
 	if ((m->opcode == WSLAY_TEXT_FRAME ||
 	    m->opcode == WSLAY_BINARY_FRAME) && w->fn != NULL)
-		w->fn(w->arg, (const char *)m->msg, m->msg_length);
+		w->fn(w->arg, m->msg != NULL ? (const char *)m->msg : "",
+		    m->msg_length);
 }
 
 /* OpenSSL writes with write(2): a closed peer must not kill us. */
@@ -359,8 +208,8 @@ ws_new(const char *url, const struct ws_opts *o, ws_msg_fn fn, void *arg)
 	long to;
 
 	w = xcalloc(1, sizeof(*w));
-	w->fd = w->dns_fd = -1;
-	w->dns_pid = -1;
+	ws_io_init(&w->io);
+	ws_dns_init(&w->dns);
 	w->fn = fn;
 	w->arg = arg;
 	w->state = WS_CONNECTING;
@@ -400,8 +249,8 @@ start_connect(struct ws *w)
 	int fd, one = 1;
 
 	w->phase = PH_CONNECT;
-	for (; w->addr_i < (size_t)w->dns.n; w->addr_i++) {
-		a = &w->dns.a[w->addr_i];
+	for (; w->addr_i < (size_t)w->dns.r.n; w->addr_i++) {
+		a = &w->dns.r.a[w->addr_i];
 		if ((fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0)) == -1) {
 			snprintf(w->conn_err, sizeof(w->conn_err),
@@ -415,7 +264,7 @@ start_connect(struct ws *w)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (connect(fd, (struct sockaddr *)&a->sa, a->len) == 0 ||
 		    errno == EINPROGRESS) {
-			w->fd = fd;
+			w->io.fd = fd;
 			return;
 		}
 		snprintf(w->conn_err, sizeof(w->conn_err), "connect: %s",
@@ -426,145 +275,30 @@ start_connect(struct ws *w)
 	    "connect: no usable address");
 }
 
-/* The resolver child: getaddrinfo(3), one atomic write, exit. */
-static void
-dns_child(int wfd, const char *host, const char *port)
-{
-	struct dns_reply r;
-	struct addrinfo hints, *res, *ai;
-	ssize_t n;
-
-	memset(&r, 0, sizeof(r));
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if ((r.gai = getaddrinfo(host, port, &hints, &res)) == 0) {
-		for (ai = res; ai != NULL && r.n < WS_MAX_ADDRS;
-		    ai = ai->ai_next) {
-			if (ai->ai_addrlen > sizeof(r.a[0].sa))
-				continue;
-			r.a[r.n].len = ai->ai_addrlen;
-			memcpy(&r.a[r.n].sa, ai->ai_addr, ai->ai_addrlen);
-			r.n++;
-		}
-		freeaddrinfo(res);
-	} else
-		r.sys = errno;
-	n = write(wfd, &r, sizeof(r));
-	_exit(n == (ssize_t)sizeof(r) ? 0 : 1);
-}
-
-/*
- * getaddrinfo(3) cannot be bounded in time, so a name is resolved in a
- * child process we can kill at the deadline; literals skip it.
- */
 static void
 start_resolve(struct ws *w)
 {
-	struct addrinfo hints, *res;
-	int p[2];
+	int r;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	if (getaddrinfo(w->url.host, w->url.port, &hints, &res) == 0) {
-		if (res->ai_addrlen <= sizeof(w->dns.a[0].sa)) {
-			w->dns.n = 1;
-			w->dns.a[0].len = res->ai_addrlen;
-			memcpy(&w->dns.a[0].sa, res->ai_addr, res->ai_addrlen);
-		}
-		freeaddrinfo(res);
-		start_connect(w);
-		return;
-	}
 	w->phase = PH_RESOLVE;
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		finish(w, WS_FAILED, "dns: pipe: %s", strerror(errno));
-		return;
-	}
-	if ((w->dns_pid = fork()) == -1) {
-		close(p[0]);
-		close(p[1]);
-		finish(w, WS_FAILED, "dns: fork: %s", strerror(errno));
-		return;
-	}
-	if (w->dns_pid == 0) {
-		close(p[0]);
-		dns_child(p[1], w->url.host, w->url.port);
-	}
-	close(p[1]);
-	w->dns_fd = p[0];
-	fcntl(w->dns_fd, F_SETFL, O_NONBLOCK);
+	r = ws_dns_start(&w->dns, w->url.host, w->url.port, w->err,
+	    sizeof(w->err));
+	if (r == 1)
+		start_connect(w);
+	else if (r == -1)
+		finish(w, WS_FAILED, "dns failed");
 }
 
 static int
 step_resolve(struct ws *w)
 {
-	char extra;
-	ssize_t r;
+	int r;
 
-	for (;;) {
-		if (w->dns_got < sizeof(w->dns))
-			r = read(w->dns_fd, (char *)&w->dns + w->dns_got,
-			    sizeof(w->dns) - w->dns_got);
-		else
-			r = read(w->dns_fd, &extra, 1);
-		if (r > 0 && w->dns_got < sizeof(w->dns)) {
-			w->dns_got += (size_t)r;
-			continue;
-		}
-		if (r == -1 && (errno == EAGAIN || errno == EINTR))
-			return 0;
-		break;
-	}
-	waitpid(w->dns_pid, NULL, 0);
-	w->dns_pid = -1;
-	close(w->dns_fd);
-	w->dns_fd = -1;
-	if (r != 0 || w->dns_got != sizeof(w->dns))
-		finish(w, WS_FAILED, "dns: the resolver failed");
-	else if (w->dns.gai == EAI_SYSTEM)
-		finish(w, WS_FAILED, "dns: %s", strerror(w->dns.sys));
-	else if (w->dns.gai != 0)
-		finish(w, WS_FAILED, "dns: %s", gai_strerror(w->dns.gai));
-	else if (w->dns.n <= 0 || w->dns.n > WS_MAX_ADDRS)
-		finish(w, WS_FAILED, "dns: no address");
-	else
+	if ((r = ws_dns_step(&w->dns, w->err, sizeof(w->err))) == 1)
 		start_connect(w);
+	else if (r == -1)
+		finish(w, WS_FAILED, "dns failed");
 	return 0;
-}
-
-static int
-tls_start(struct ws *w)
-{
-	unsigned char ip[16];
-	SSL_CTX *c;
-
-	if ((c = tls_ctx_get(w->ca_file)) == NULL) {
-		finish(w, WS_FAILED, "tls: cannot load the trust store%s%s",
-		    w->ca_file != NULL ? " " : "",
-		    w->ca_file != NULL ? w->ca_file : "");
-		return 0;
-	}
-	if ((w->ssl = SSL_new(c)) == NULL || SSL_set_fd(w->ssl, w->fd) != 1)
-		abort();
-	/* SNI carries names only (RFC 6066 §3). */
-	if (inet_pton(AF_INET, w->url.host, ip) != 1 &&
-	    inet_pton(AF_INET6, w->url.host, ip) != 1 &&
-	    SSL_set_tlsext_host_name(w->ssl, w->url.host) != 1) {
-		finish(w, WS_FAILED, "tls: cannot set the server name");
-		return 0;
-	}
-	/* OpenSSL 3 matches an IP literal against the IP SANs here. */
-	SSL_set_hostflags(w->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-	if (SSL_set1_host(w->ssl, w->url.host) != 1) {
-		finish(w, WS_FAILED, "tls: cannot set the host to verify");
-		return 0;
-	}
-	w->phase = PH_TLS;
-	return 1;
 }
 
 static int
@@ -574,58 +308,28 @@ step_connect(struct ws *w)
 	int soerr = 0;
 
 	sl = sizeof(soerr);
-	if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1)
+	if (getsockopt(w->io.fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1)
 		soerr = errno;
 	if (soerr != 0) {
 		snprintf(w->conn_err, sizeof(w->conn_err), "connect: %s",
 		    strerror(soerr));
-		close(w->fd);
-		w->fd = -1;
+		close(w->io.fd);
+		w->io.fd = -1;
 		w->addr_i++;
 		start_connect(w);
 		return 0;
 	}
-	if (w->url.tls)
-		return tls_start(w);
-	w->phase = PH_UPSEND;
-	return 1;
-}
-
-static int
-step_tls(struct ws *w)
-{
-	unsigned long ec;
-	long v;
-	int r, e;
-
-	ERR_clear_error();
-	if ((r = SSL_connect(w->ssl)) == 1) {
-		if (SSL_get_verify_result(w->ssl) != X509_V_OK ||
-		    SSL_get0_peer_certificate(w->ssl) == NULL) {
-			finish(w, WS_FAILED, "tls: certificate not verified");
+	if (w->url.tls) {
+		if (ws_tls_start(&w->io, w->url.host, w->ca_file, w->err,
+		    sizeof(w->err)) == -1) {
+			finish(w, WS_FAILED, "tls failed");
 			return 0;
 		}
-		w->phase = PH_UPSEND;
+		w->phase = PH_TLS;
 		return 1;
 	}
-	e = SSL_get_error(w->ssl, r);
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-		w->tls_want = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-		return 0;
-	}
-	ec = ERR_peek_last_error();
-	if ((v = SSL_get_verify_result(w->ssl)) != X509_V_OK)
-		finish(w, WS_FAILED, "tls: %s",
-		    X509_verify_cert_error_string(v));
-	else if (ec != 0 && ERR_reason_error_string(ec) != NULL)
-		finish(w, WS_FAILED, "tls: %s", ERR_reason_error_string(ec));
-	else if (e == SSL_ERROR_SYSCALL && errno != 0)
-		finish(w, WS_FAILED, "tls: %s", strerror(errno));
-	else
-		finish(w, WS_FAILED, "tls: connection closed during the "
-		    "handshake");
-	ERR_clear_error();
-	return 0;
+	w->phase = PH_UPSEND;
+	return 1;
 }
 
 static int
@@ -634,7 +338,8 @@ step_upsend(struct ws *w)
 	ssize_t r;
 
 	while (w->req_off < w->req_len) {
-		r = io_write(w, w->req + w->req_off, w->req_len - w->req_off);
+		r = ws_io_write(&w->io, w->req + w->req_off,
+		    w->req_len - w->req_off);
 		if (r == -1)
 			return 0;
 		if (r < 0) {
@@ -655,7 +360,7 @@ step_uprecv(struct ws *w)
 	int c;
 
 	for (;;) {
-		r = io_read(w, w->resp + w->resp_len,
+		r = ws_io_read(&w->io, w->resp + w->resp_len,
 		    WS_HEADER_MAX - w->resp_len);
 		if (r == -1)
 			return 0;
@@ -724,8 +429,10 @@ lost(struct ws *w, int r)
 {
 	wslay_event_context_ptr c = w->wctx;
 
-	/* wslay reports frame-level errors (RFC 6455 §5.5) as callback
-	 * failures too; only ours come from the socket. */
+	/*
+	 * wslay reports frame-level errors (RFC 6455 §5.5) as callback
+	 * failures too; only ours come from the socket.
+	 */
 	if (r == WSLAY_ERR_PROTO || (r == WSLAY_ERR_CALLBACK_FAILURE &&
 	    !w->io_failed))
 		finish(w, WS_FAILED, "websocket protocol error");
@@ -772,7 +479,13 @@ step(struct ws *w)
 			more = step_connect(w);
 			break;
 		case PH_TLS:
-			more = step_tls(w);
+			if ((more = ws_tls_step(&w->io, w->err,
+			    sizeof(w->err))) == 1)
+				w->phase = PH_UPSEND;
+			else if (more == -1) {
+				finish(w, WS_FAILED, "tls failed");
+				more = 0;
+			}
 			break;
 		case PH_UPSEND:
 			more = step_upsend(w);
@@ -795,32 +508,32 @@ step(struct ws *w)
 static int
 ws_events(const struct ws *w, struct pollfd *p)
 {
-	int buffered = w->ssl != NULL && SSL_has_pending(w->ssl);
+	int buffered = ws_io_pending(&w->io);
 
-	p->fd = w->fd;
+	p->fd = w->io.fd;
 	p->events = 0;
 	switch (w->phase) {
 	case PH_RESOLVE:
-		p->fd = w->dns_fd;
+		p->fd = w->dns.fd;
 		p->events = POLLIN;
 		return 0;
 	case PH_CONNECT:
 		p->events = POLLOUT;
 		return 0;
 	case PH_TLS:
-		p->events = w->tls_want;
+		p->events = w->io.tls_want;
 		return 0;
 	case PH_UPSEND:
-		p->events = w->write_wants_read ? POLLIN : POLLOUT;
+		p->events = w->io.write_wants_read ? POLLIN : POLLOUT;
 		return 0;
 	case PH_UPRECV:
-		p->events = w->read_wants_write ? POLLOUT : POLLIN;
+		p->events = w->io.read_wants_write ? POLLOUT : POLLIN;
 		return buffered;
 	case PH_OPEN:
 		if (wslay_event_want_read(w->wctx))
-			p->events |= w->read_wants_write ? POLLOUT : POLLIN;
+			p->events |= w->io.read_wants_write ? POLLOUT : POLLIN;
 		if (wslay_event_want_write(w->wctx))
-			p->events |= w->write_wants_read ? POLLIN : POLLOUT;
+			p->events |= w->io.write_wants_read ? POLLIN : POLLOUT;
 		return buffered || w->pre_off < w->resp_len;
 	case PH_DONE:
 		break;
@@ -899,7 +612,7 @@ ws_adopt(int fd, const char *url, const struct ws_opts *o, ws_msg_fn fn,
 		close(fd);
 		return w;
 	}
-	w->fd = fd;
+	w->io.fd = fd;
 	if (w->url.tls) {
 		finish(w, WS_FAILED, "ws_adopt: wss:// is not supported");
 		return w;

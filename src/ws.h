@@ -100,8 +100,8 @@ enum ws_state ws_state(const struct ws *);
 /* Why the connection failed or closed: "" while it is fine. */
 const char *ws_error(const struct ws *);
 /*
- * Queue a text message (sent once the connection is open); 0, or -1 if
- * the connection failed, is closing, or len exceeds the cap.
+ * Queue a text message (copied; sent once the connection is open); 0,
+ * or -1 if the connection has ended or is closing.
  */
 int ws_send(struct ws *, const char *, size_t);
 /* Queue a close frame with status 1000 (normal closure). */

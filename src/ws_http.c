@@ -1,6 +1,8 @@
-/* ws_http.c: the HTTP side of a WebSocket client (see ws.h): URLs and
+/*
+ * ws_http.c: the HTTP side of a WebSocket client (see ws.h): URLs and
  * the upgrade response (RFC 6455 §4.1, §4.2.2). Pure functions, so the
- * unit tests reach every check without a socket. */
+ * unit tests reach every check without a socket.
+ */
 #include "config.h"
 
 #include <arpa/inet.h>

@@ -18,6 +18,7 @@
 #include "json.h"
 #include "nostr.h"
 #include "relay.h"
+#include "ws.h"
 #include "worker.h"
 
 #define PROFILE_REFRESH 86400 /* republish unchanged profile events daily */
@@ -107,6 +108,7 @@ profile_event(struct robot *ro, struct arena *a, struct nostr_event *ev,
 	nostr_sha256(ser, len, hash);
 	free(ser);
 	hex_encode(hash, 32, hex);
+	when = 0;
 	if (db_robot_pub_get(ro->w.db, a, ev->kind, &old, &when) == DB_OK &&
 	    strcmp(old, hex) == 0 && now - when < PROFILE_REFRESH)
 		return;
@@ -120,7 +122,11 @@ profile_event(struct robot *ro, struct arena *a, struct nostr_event *ev,
 		    u->n);
 		return;
 	}
-	ev->created_at = now;
+	/*
+	 * A replaceable event replaces an older one only if it is newer
+	 * (NIP-01; on a tie the lower id wins): never reuse the last second.
+	 */
+	ev->created_at = now > when ? now : when + 1;
 	if (nostr_event_sign(ev, ro->sk) == -1)
 		return;
 	if (publish(ro, u, ev, res) == 0) {
@@ -129,7 +135,8 @@ profile_event(struct robot *ro, struct arena *a, struct nostr_event *ev,
 		return;
 	}
 	hex_encode(ev->id, 32, idhex);
-	if (db_robot_pub_put(ro->w.db, ev->kind, hex, idhex, now) == DB_OK) {
+	if (db_robot_pub_put(ro->w.db, ev->kind, hex, idhex, ev->created_at) ==
+	    DB_OK) {
 		log_info("kind %d: published %s", ev->kind, idhex);
 		ro->published++;
 	}
@@ -475,6 +482,7 @@ out:
 	    ro.published);
 	worker_summary(&ro.w, counts);
 	relay_session_free(ro.rs);
+	ws_global_cleanup();
 	explicit_zero(ro.sk, sizeof(ro.sk));
 	arena_free(&a);
 	worker_finish(&ro.w);

@@ -1,10 +1,11 @@
 /*
- * test_ws.c: the WebSocket client (src/ws.c, src/ws_http.c) and the
- * relay message parser (src/relay_msg.c) without a network: URLs and
- * upgrade responses as tables; framing, fragmentation, ping, close and
- * the size cap with the test playing the server on a socketpair, writing
- * frames it builds in memory; connect and handshake failures against
- * loopback sockets that refuse or stay silent.
+ * test_ws.c: the WebSocket client (src/ws.c, src/ws_http.c, src/ws_net.c)
+ * without a network: URLs and upgrade responses as tables; framing,
+ * fragmentation, ping, close and the size cap with the test playing the
+ * server on a socketpair, writing frames it builds in memory; connect,
+ * DNS and handshake failures against loopback sockets that refuse or stay
+ * silent. The relay messages on top are in test_relay_msg.c, real relays
+ * in test_relay_net.c.
  */
 #include "config.h"
 
@@ -21,7 +22,6 @@
 #include <check.h>
 
 #include "core.h"
-#include "nostr.h"
 #include "testlib.h"
 #include "ws.h"
 
@@ -279,7 +279,8 @@ srv_frame(struct srv *s, int fin, int rsv, int opcode, const void *payload,
 	} else {
 		h[1] = 127;
 		for (i = 0; i < 8; i++)
-			h[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+			h[2 + i] = (unsigned char)((uint64_t)len >>
+			    (56 - 8 * i));
 		hl = 10;
 	}
 	srv_write(s, h, hl);
@@ -390,7 +391,8 @@ srv_accept(struct srv *s, const void *extra, size_t extralen)
 	    "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Accept: %s\r\n\r\n", acc);
 	ck_assert_uint_lt((size_t)n + extralen, sizeof(resp));
-	memcpy(resp + n, extra, extralen);
+	if (extralen > 0)
+		memcpy(resp + n, extra, extralen);
 	srv_write(s, resp, (size_t)n + extralen);
 }
 
@@ -432,7 +434,8 @@ START_TEST(request_and_early_frames)
 	ck_assert_ptr_nonnull(strstr(s.req,
 	    "GET /sub/path?x=1 HTTP/1.1\r\n"));
 	ck_assert_ptr_eq(strstr(s.req, "GET "), s.req);
-	ck_assert_ptr_nonnull(strstr(s.req, "\r\nHost: relay.example:8080\r\n"));
+	ck_assert_ptr_nonnull(strstr(s.req,
+	    "\r\nHost: relay.example:8080\r\n"));
 	ck_assert_ptr_nonnull(strstr(s.req, "\r\nUpgrade: websocket\r\n"));
 	ck_assert_ptr_nonnull(strstr(s.req, "\r\nConnection: Upgrade\r\n"));
 	ck_assert_ptr_nonnull(strstr(s.req,
@@ -749,7 +752,8 @@ START_TEST(connect_failures)
 	w = connect_and_wait(url, 700, &el);
 	ck_assert_str_eq(ws_error(w), "tls: timeout");
 	ck_assert_int_ge(el, 700);
-	ck_assert_int_lt(el, 3000);
+	/* Loading the first trust store takes seconds under valgrind. */
+	ck_assert_int_lt(el, 8000);
 	ws_free(w);
 	close(fd);
 
@@ -758,7 +762,7 @@ START_TEST(connect_failures)
 	ck_assert_int_eq(ws_state(w), WS_FAILED);
 	ck_assert_msg(strncmp(ws_error(w), "dns: ", 5) == 0, "%s",
 	    ws_error(w));
-	ck_assert_int_lt(el, 6000);
+	ck_assert_int_lt(el, 9000);
 	ws_free(w);
 	ws_global_cleanup();
 }

@@ -1,0 +1,318 @@
+// robot.test.mjs: caravel-robot run as cron runs it against real relays on
+// loopback (tests/relay/relay.mjs on @nostr-relay/core), checked by an
+// independent client: nostr-tools publishes the recipients' kind 10002 and
+// 10050, then reads and unwraps what reached their inbox (spec/workers.md
+// §4, issue "caravel-robot").
+//
+// Environment (from tests/e2e/t0800-robot.sh): CARAVEL_BUILDDIR,
+// CARAVEL_SRCDIR, CARAVEL_TMP.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, execFileSync, spawnSync } from 'node:child_process'
+import { readFileSync, writeFileSync, existsSync } from 'node:fs'
+import net from 'node:net'
+import WebSocket from 'ws'
+import { generateSecretKey, getPublicKey, finalizeEvent } from 'nostr-tools/pure'
+import { Relay, useWebSocketImplementation } from 'nostr-tools/relay'
+import * as nip44 from 'nostr-tools/nip44'
+import * as nip59 from 'nostr-tools/nip59'
+
+useWebSocketImplementation(WebSocket)
+
+const BUILD = process.env.CARAVEL_BUILDDIR
+const SRC = process.env.CARAVEL_SRCDIR
+const TMP = process.env.CARAVEL_TMP
+const DB = `${TMP}/robot.db`
+const ENV = `${TMP}/robot.env`
+const hex = (b) => Buffer.from(b).toString('hex')
+
+const children = []
+const relays = {}
+
+function startRelay (name, env = {}) {
+  return new Promise((resolve, reject) => {
+    const log = `${TMP}/relay-${name}.log`
+    writeFileSync(log, '')
+    const p = spawn('node', [`${SRC}/tests/relay/relay.mjs`], {
+      env: { ...process.env, RELAY_LOG: log, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    children.push(p)
+    let out = ''
+    p.stdout.on('data', (d) => {
+      out += d
+      const m = out.match(/listening (\d+)/)
+      if (m) {
+        relays[name] = { url: `ws://127.0.0.1:${m[1]}`, log, proc: p }
+        resolve(relays[name])
+      }
+    })
+    p.on('exit', (code) => reject(new Error(`relay ${name} exited ${code}`)))
+  })
+}
+
+// A loopback port nobody listens on: a relay that is down.
+function downUrl () {
+  return new Promise((resolve) => {
+    const s = net.createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const port = s.address().port
+      s.close(() => resolve(`ws://127.0.0.1:${port}`))
+    })
+  })
+}
+
+const robotSk = generateSecretKey()
+const robotPk = getPublicKey(robotSk)
+let settings
+
+function writeEnv (extra = {}) {
+  const lines = { ...settings, ...extra }
+  writeFileSync(ENV, Object.entries(lines).map(([k, v]) => `${k}=${v}`).join('\n') + '\n')
+}
+
+function run (bin, args, env = {}) {
+  const r = spawnSync(`${BUILD}/${bin}`, ['--env-file', ENV, ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    encoding: 'utf8',
+    timeout: 60000,
+  })
+  return { code: r.status, signal: r.signal, out: (r.stdout || '') + (r.stderr || '') }
+}
+
+const robot = (env) => run('caravel-robot', [], env)
+const sql = (q) => execFileSync('sqlite3', [DB, q], { encoding: 'utf8' }).trim()
+
+function queueDm (pk, text) {
+  const r = run('caravel-admin', ['dm', pk, text])
+  assert.equal(r.code, 0, r.out)
+  return Number(r.out.match(/queued DM (\d+)/)[1])
+}
+
+async function publish (url, sk, kind, tags, content = '') {
+  const relay = await Relay.connect(url)
+  try {
+    await relay.publish(finalizeEvent({ kind, tags, content, created_at: Math.floor(Date.now() / 1000) }, sk))
+  } finally {
+    relay.close()
+  }
+}
+
+async function query (url, filter) {
+  const relay = await Relay.connect(url)
+  try {
+    return await new Promise((resolve) => {
+      const got = []
+      const sub = relay.subscribe([filter], {
+        onevent: (e) => got.push(e),
+        oneose: () => { sub.close(); resolve(got) },
+      })
+    })
+  } finally {
+    relay.close()
+  }
+}
+
+// A recipient with a kind 10002 on the indexer (its outbox relay) and a
+// kind 10050 on that outbox relay naming its DM relays.
+async function recipient (dmRelays, { with10050 = true } = {}) {
+  const sk = generateSecretKey()
+  const pk = getPublicKey(sk)
+  await publish(relays.idx.url, sk, 10002, [['r', relays.theirs.url]])
+  if (with10050) {
+    await publish(relays.theirs.url, sk, 10050, dmRelays.map((u) => ['relay', u]))
+  }
+  return { sk, pk }
+}
+
+// The seal's author, read by hand from the wrap (NIP-59): who sent it.
+function sealAuthor (wrap, sk) {
+  const seal = JSON.parse(nip44.decrypt(wrap.content, nip44.getConversationKey(sk, wrap.pubkey)))
+  return seal.pubkey
+}
+
+const connections = (name) =>
+  readFileSync(relays[name].log, 'utf8').split('\n').filter((l) => l.startsWith('{"conn"') && !l.includes('"event"')).length
+
+before(async () => {
+  await startRelay('idx')
+  await startRelay('out')
+  await startRelay('msg')
+  await startRelay('theirs')
+  await startRelay('inbox')
+  await startRelay('inbox2')
+  await startRelay('authbox', { RELAY_AUTH: 'lazy' })
+  settings = {
+    DATABASE_URL: `sqlite://${DB}`,
+    ENCRYPTION_SECRET: hex(generateSecretKey()),
+    ROBOT_SECRET: hex(robotSk),
+    ROBOT_NAME: 'Caravel',
+    ROBOT_DESCRIPTION: 'Billing notices',
+    ROBOT_PICTURE: 'https://example.com/robot.png',
+    ROBOT_OUTBOX_RELAYS: relays.out.url,
+    ROBOT_INDEXER_RELAYS: relays.idx.url,
+    ROBOT_MESSAGING_RELAYS: relays.msg.url,
+    HTTP_TIMEOUT: '3',
+  }
+  writeEnv()
+  assert.equal(run('caravel-admin', ['migrate']).code, 0)
+})
+
+after(() => {
+  for (const p of children) p.kill('SIGKILL')
+})
+
+test('profile: kind 0, 10002 and 10050 published, then only when changed', async () => {
+  const r = robot()
+  assert.equal(r.code, 0, r.out)
+  assert.match(r.out, /3 profile events published/)
+  const [meta] = await query(relays.idx.url, { kinds: [0], authors: [robotPk] })
+  assert.deepEqual(JSON.parse(meta.content), {
+    name: 'Caravel', about: 'Billing notices', picture: 'https://example.com/robot.png',
+  })
+  const [list] = await query(relays.out.url, { kinds: [10002], authors: [robotPk] })
+  assert.deepEqual(list.tags, [['r', relays.out.url]])
+  const [inbox] = await query(relays.msg.url, { kinds: [10050], authors: [robotPk] })
+  assert.deepEqual(inbox.tags, [['relay', relays.msg.url]])
+  assert.equal((await query(relays.msg.url, { kinds: [0], authors: [robotPk] })).length, 0,
+    'kind 0 goes to the outbox and indexer relays only')
+
+  const again = robot()
+  assert.match(again.out, /0 profile events published/, 'unchanged: nothing republished')
+  writeEnv({ ROBOT_NAME: 'Caravel Billing' })
+  const changed = robot()
+  assert.match(changed.out, /1 profile events published/)
+  const [meta2] = await query(relays.idx.url, { kinds: [0], authors: [robotPk] })
+  assert.equal(JSON.parse(meta2.content).name, 'Caravel Billing')
+  writeEnv()
+  robot()
+})
+
+test('a DM reaches the inbox: nostr-tools unwraps the exact text from the robot', async () => {
+  const bob = await recipient([relays.inbox.url])
+  const text = 'Payment is due for your relay subscription. Please visit the application to complete a manual Lightning payment.'
+  const id = queueDm(bob.pk, text)
+  const r = robot()
+  assert.equal(r.code, 0, r.out)
+  assert.match(r.out, /1 sent, 0 retried, 0 failed/)
+  assert.equal(sql(`SELECT status FROM dm_outbox WHERE id = ${id}`), 'sent')
+
+  const wraps = await query(relays.inbox.url, { kinds: [1059], '#p': [bob.pk] })
+  assert.equal(wraps.length, 1)
+  const wrap = wraps[0]
+  assert.notEqual(wrap.pubkey, robotPk, 'the wrap is signed by a fresh key')
+  assert.deepEqual(wrap.tags.filter((t) => t[0] === 'p'), [['p', bob.pk]])
+  const rumor = nip59.unwrapEvent(wrap, bob.sk)
+  assert.equal(rumor.kind, 14)
+  assert.equal(rumor.content, text)
+  assert.equal(rumor.pubkey, robotPk)
+  assert.ok(rumor.tags.some((t) => t[0] === 'p' && t[1] === bob.pk))
+  assert.equal(sealAuthor(wrap, bob.sk), robotPk, 'the seal is signed by the robot')
+  assert.ok(wrap.created_at <= Math.floor(Date.now() / 1000) + 1, 'never dated ahead')
+
+  const copies = await query(relays.msg.url, { kinds: [1059], '#p': [robotPk] })
+  assert.ok(copies.some((w) => nip59.unwrapEvent(w, robotSk).content === text),
+    'a copy wrapped to the robot sits on its messaging relay')
+  assert.equal(sql(`SELECT ok FROM dm_delivery WHERE dm_id = ${id} AND relay_url = '${relays.inbox.url}'`), '1')
+})
+
+test('no kind 10050: the DM stays queued with that error', async () => {
+  const carol = await recipient([], { with10050: false })
+  const id = queueDm(carol.pk, 'hello carol')
+  const r = robot()
+  assert.equal(r.code, 0, r.out)
+  const [status, attempts, err] = sql(`SELECT status, attempts, last_error FROM dm_outbox WHERE id = ${id}`).split('|')
+  assert.equal(status, 'queued')
+  assert.equal(attempts, '1')
+  assert.match(err, /10050/)
+  const out = run('caravel-admin', ['outbox'])
+  assert.match(out.out, /queued .*10050/)
+})
+
+test('an inbox relay that demands NIP-42 AUTH gets it, then stores the DM', async () => {
+  const dave = await recipient([relays.authbox.url])
+  const id = queueDm(dave.pk, 'hello dave')
+  const r = robot()
+  assert.equal(r.code, 0, r.out)
+  assert.equal(sql(`SELECT status FROM dm_outbox WHERE id = ${id}`), 'sent')
+  const wrapId = JSON.parse(sql(`SELECT wrap_json FROM dm_outbox WHERE id = ${id}`)).id
+  assert.ok(readFileSync(relays.authbox.log, 'utf8').includes(wrapId), 'the relay stored the wrap')
+})
+
+test('one inbox relay down and another up: sent, each result recorded', async () => {
+  const down = await downUrl()
+  const erin = await recipient([down, relays.inbox2.url])
+  const id = queueDm(erin.pk, 'hello erin')
+  const r = robot()
+  assert.equal(r.code, 0, r.out)
+  assert.equal(sql(`SELECT status FROM dm_outbox WHERE id = ${id}`), 'sent')
+  assert.equal(sql(`SELECT ok FROM dm_delivery WHERE dm_id = ${id} AND relay_url = '${down}'`), '0')
+  assert.equal(sql(`SELECT ok FROM dm_delivery WHERE dm_id = ${id} AND relay_url = '${relays.inbox2.url}'`), '1')
+  const [wrap] = await query(relays.inbox2.url, { kinds: [1059], '#p': [erin.pk] })
+  assert.equal(nip59.unwrapEvent(wrap, erin.sk).content, 'hello erin')
+})
+
+test('all inbox relays down: queued and retried with backoff, failed after a day', async () => {
+  const frank = await recipient([await downUrl(), await downUrl()])
+  const id = queueDm(frank.pk, 'hello frank')
+  const now = Math.floor(Date.now() / 1000)
+  robot()
+  let [status, attempts, next] = sql(`SELECT status, attempts, next_attempt_at FROM dm_outbox WHERE id = ${id}`).split('|')
+  assert.equal(status, 'queued')
+  assert.equal(attempts, '1')
+  assert.ok(Number(next) >= now + 55, 'the next attempt waits')
+  robot()
+  assert.equal(sql(`SELECT attempts FROM dm_outbox WHERE id = ${id}`), '1', 'not retried before its time')
+  robot({ CARAVEL_TEST_NOW: String(now + 3600) });
+  [status, attempts] = sql(`SELECT status, attempts FROM dm_outbox WHERE id = ${id}`).split('|')
+  assert.equal(attempts, '2', 'retried when due')
+  robot({ CARAVEL_TEST_NOW: String(now + 2 * 86400) });
+  [status] = sql(`SELECT status, last_error FROM dm_outbox WHERE id = ${id}`).split('|')
+  assert.equal(status, 'failed', 'failed after a day, never dropped')
+  assert.notEqual(sql(`SELECT last_error FROM dm_outbox WHERE id = ${id}`), '')
+})
+
+test('kill -9 after publishing: the retry republishes the same wrap, one DM in the inbox', async () => {
+  const gina = await recipient([relays.inbox.url])
+  const id = queueDm(gina.pk, 'hello gina')
+  const r = robot({ CARAVEL_STOP_AT: 'robot-after-publish' })
+  assert.equal(r.signal, 'SIGKILL', r.out)
+  assert.equal(sql(`SELECT status FROM dm_outbox WHERE id = ${id}`), 'queued')
+  const wrapId = JSON.parse(sql(`SELECT wrap_json FROM dm_outbox WHERE id = ${id}`)).id
+  const r2 = robot()
+  assert.equal(r2.code, 0, r2.out)
+  assert.equal(sql(`SELECT status FROM dm_outbox WHERE id = ${id}`), 'sent')
+  const wraps = await query(relays.inbox.url, { kinds: [1059], '#p': [gina.pk] })
+  assert.deepEqual(wraps.map((w) => w.id), [wrapId], 'exactly the stored wrap, once')
+})
+
+test('many DMs in one pass share one connection per relay', async () => {
+  const hank = await recipient([relays.inbox2.url])
+  const before = connections('inbox2')
+  for (let i = 0; i < 5; i++) queueDm(hank.pk, `notice ${i}`)
+  const r = robot()
+  assert.match(r.out, /5 sent/)
+  assert.equal(connections('inbox2') - before, 1)
+  const wraps = await query(relays.inbox2.url, { kinds: [1059], '#p': [hank.pk] })
+  const texts = wraps.map((w) => nip59.unwrapEvent(w, hank.sk).content).sort()
+  assert.deepEqual(texts, ['notice 0', 'notice 1', 'notice 2', 'notice 3', 'notice 4'])
+})
+
+test('a second pass started while one runs exits at once, sending nothing', async () => {
+  const ivy = await recipient([relays.inbox2.url])
+  const id = queueDm(ivy.pk, 'hello ivy')
+  // Another pass holds the lock (flock(1) takes the same kind of lock;
+  // -o: only flock itself holds it, so killing flock releases it).
+  const holder = spawn('flock', ['-o', `${DB}.robot.lock`, 'sleep', '30'])
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  try {
+    const r = robot()
+    assert.equal(r.code, 0, r.out)
+    assert.match(r.out, /another robot pass holds/)
+    assert.equal(sql(`SELECT status, attempts FROM dm_outbox WHERE id = ${id}`), 'queued|0')
+  } finally {
+    holder.kill('SIGKILL')
+  }
+  await new Promise((resolve) => holder.on('exit', resolve))
+  assert.match(robot().out, /1 sent/)
+})
