@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "http.h"
 #include "nostr.h"
 
@@ -38,23 +36,22 @@ auth_cache_clear(void)
 static void
 auth_key(struct req *r, const char *url, int strict, unsigned char key[32])
 {
-	EVP_MD_CTX *ctx;
-	unsigned char sep = 0;
+	char *buf;
+	size_t hl = strlen(r->authorization), ml, ul, n;
 
-	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		abort();
-	EVP_DigestUpdate(ctx, r->authorization, strlen(r->authorization));
-	if (strict) {
-		EVP_DigestUpdate(ctx, &sep, 1);
-		EVP_DigestUpdate(ctx, r->method_name, strlen(r->method_name));
-		EVP_DigestUpdate(ctx, &sep, 1);
-		EVP_DigestUpdate(ctx, url, strlen(url));
-		EVP_DigestUpdate(ctx, &sep, 1);
-		EVP_DigestUpdate(ctx, r->body, r->body_len);
+	if (!strict) {
+		nostr_sha256(r->authorization, hl, key);
+		return;
 	}
-	EVP_DigestFinal_ex(ctx, key, NULL);
-	EVP_MD_CTX_free(ctx);
+	ml = strlen(r->method_name);
+	ul = strlen(url);
+	n = hl + ml + ul + r->body_len + 3;
+	buf = arena_alloc(&r->arena, n);
+	memcpy(buf, r->authorization, hl);
+	memcpy(buf + hl + 1, r->method_name, ml);
+	memcpy(buf + hl + ml + 2, url, ul);
+	memcpy(buf + hl + ml + ul + 3, r->body, r->body_len);
+	nostr_sha256(buf, n, key);
 }
 
 static int

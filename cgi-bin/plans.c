@@ -28,6 +28,14 @@ plan_json(const struct config *cfg, const struct plan *p)
 	return o;
 }
 
+/*
+ * The plan list of this process, kept until another connection commits
+ * (the operator edits plans with sqlite3): most requests then cost one
+ * PRAGMA, and json-c keeps the serialised text with the object.
+ */
+static struct json_object *plans_cache;
+static int64_t plans_cache_version = -1;
+
 /* GET /plans: every plan, in display order. 200, or 503 if busy. */
 enum status
 plans_list(struct req *r, struct resp *w)
@@ -35,15 +43,24 @@ plans_list(struct req *r, struct resp *w)
 	struct plan *v;
 	struct db *db;
 	size_t i, n;
+	int64_t version;
 	enum dbrc rc;
 
 	if ((db = app_db(r->app)) == NULL)
 		return ST_UNAVAILABLE;
+	if ((version = db_data_version(db)) >= 0 && plans_cache != NULL &&
+	    version == plans_cache_version) {
+		w->data = json_object_get(plans_cache);
+		return ST_OK;
+	}
 	if ((rc = db_plan_list(db, &r->arena, &v, &n)) != DB_OK)
 		return st_from_db(rc);
 	w->data = jarr();
 	for (i = 0; i < n; i++)
 		jpush(w->data, plan_json(&r->app->cfg, &v[i]));
+	json_object_put(plans_cache);
+	plans_cache = json_object_get(w->data);
+	plans_cache_version = version;
 	return ST_OK;
 }
 

@@ -31,6 +31,7 @@ enum stmt {
 	STMT_COMMIT,
 	STMT_ROLLBACK,
 	STMT_USER_VERSION,
+	STMT_DATA_VERSION,
 	STMT_PLAN_LIST,
 	STMT_PLAN_GET,
 	STMT_TENANT_GET,
@@ -115,6 +116,11 @@ int db_migrate(struct db *);
 int db_schema_version(struct db *);
 int db_schema_latest(void);
 int db_health(struct db *); /* 0: reachable and schema current */
+/*
+ * SQLite's data_version: it changes when another connection commits, so
+ * a process may keep what it read until then. -1 on error.
+ */
+int64_t db_data_version(struct db *);
 
 /* db_plan.c */
 struct plan {

@@ -94,3 +94,17 @@ db_health(struct db *db)
 {
 	return db_schema_version(db) == db_schema_latest() ? 0 : -1;
 }
+
+int64_t
+db_data_version(struct db *db)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	if ((s = db_stmt(db, STMT_DATA_VERSION)) == NULL)
+		return -1;
+	if (db_step(db, s) == DB_ROW)
+		v = sqlite3_column_int64(s, 0);
+	db_reset(s);
+	return v;
+}

@@ -11,6 +11,7 @@ const char *const stmts[STMT__MAX] = {
 	[STMT_COMMIT] = "COMMIT",
 	[STMT_ROLLBACK] = "ROLLBACK",
 	[STMT_USER_VERSION] = "PRAGMA user_version",
+	[STMT_DATA_VERSION] = "PRAGMA data_version",
 	[STMT_PLAN_LIST] =
 	    "SELECT id, name, amount, members, blossom, livekit, "
 	    "stripe_price_setting FROM plan ORDER BY position, id",

@@ -60,12 +60,19 @@ nostr_random(unsigned char *buf, size_t n)
 	return 0;
 }
 
+/*
+ * OpenSSL 3 looks a digest up by name on every EVP_sha256() use; fetching
+ * it once per process saves that on every event id and NIP-98 check.
+ */
 void
 nostr_sha256(const void *buf, size_t n, unsigned char out[32])
 {
+	static EVP_MD *md;
 	unsigned int outlen = 0;
 
-	if (EVP_Digest(buf, n, out, &outlen, EVP_sha256(), NULL) != 1 ||
+	if (md == NULL && (md = EVP_MD_fetch(NULL, "SHA2-256", NULL)) == NULL)
+		abort();
+	if (EVP_Digest(buf, n, out, &outlen, md, NULL) != 1 ||
 	    outlen != 32) {
 		log_warnx("EVP_Digest(sha256) failed");
 		abort();

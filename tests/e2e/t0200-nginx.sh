@@ -33,6 +33,21 @@ expect_jq "GET /plans: every plan has the Plan fields (api.md §4)" \
 http GET '/plans?ignored=1'
 expect_status "GET /plans with a query string" 200
 
+# Plans are operator data: an edit made with sqlite3 shows at once, in
+# every child, although each keeps its list between commits.
+for _i in 1 2 3 4; do http GET /plans; done
+sqlite3 "$DB" "UPDATE plan SET amount = 700 WHERE id = 'basic'" ||
+    bail "cannot edit the plan table"
+for _i in 1 2 3 4; do
+	http GET /plans
+	expect_jq "GET /plans after an operator's edit (request $_i)" \
+	    '.data[] | select(.id == "basic") | .amount == 700'
+done
+sqlite3 "$DB" "UPDATE plan SET amount = 500 WHERE id = 'basic'"
+http GET /plans
+expect_jq "GET /plans after the edit is undone" \
+    '.data[] | select(.id == "basic") | .amount == 500'
+
 http GET /plans/basic
 expect_status "GET /plans/basic" 200
 expect_jq "GET /plans/basic: basic" \
