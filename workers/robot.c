@@ -113,7 +113,7 @@ profile_event(struct robot *ro, struct arena *a, struct nostr_event *ev,
 	    strcmp(old, hex) == 0 && now - when < PROFILE_REFRESH)
 		return;
 	if (u->n == 0) {
-		log_warnx("kind %d: no relays configured to publish it",
+		log_debug("kind %d: no relays configured to publish it",
 		    ev->kind);
 		return;
 	}
