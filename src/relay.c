@@ -578,11 +578,12 @@ relay_session_publish(struct relay_session *s, const char *const *urls,
 	struct conn **cs;
 	size_t i, j, len, *alias;
 	char *json;
-	int64_t deadline = ws_now_ms() + call_timeout(s);
+	int64_t deadline;
 
 	if (s == NULL || (n > 0 && (urls == NULL || results == NULL)) ||
 	    (m > 0 && evs == NULL))
 		return -1;
+	deadline = ws_now_ms() + call_timeout(s);
 	for (j = 0; j < m; j++)
 		if (evs[j] == NULL || !evs[j]->has_sig)
 			return -1;
