@@ -52,7 +52,7 @@ check_key(struct json_object *e, const char *type, const char *b32)
 	ck_assert_str_eq(out, b32);
 	ck_assert_uint_eq(strlen(out), 63);
 	/* One case throughout is valid bech32 (BIP-173), upper included. */
-	for (i = 0; b32[i] != '\0' && i < sizeof(up) - 1; i++)
+	for (i = 0; i < sizeof(up) - 1 && b32[i] != '\0'; i++)
 		up[i] = (char)toupper((unsigned char)b32[i]);
 	up[i] = '\0';
 	ck_assert_int_eq(nip19_decode32(up, type, w), 0);

@@ -39,9 +39,12 @@ tl_read_file(const char *path, size_t *len)
 		return NULL;
 	for (;;) {
 		if (cap - n < 4096) {
+			char *nb;
+
 			cap = cap * 2 + 8192;
-			if ((buf = realloc(buf, cap)) == NULL)
+			if ((nb = realloc(buf, cap)) == NULL)
 				abort();
+			buf = nb;
 		}
 		if ((r = fread(buf + n, 1, cap - n - 1, f)) == 0)
 			break;
