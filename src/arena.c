@@ -82,6 +82,26 @@ arena_printf(struct arena *a, const char *fmt, ...)
 	return p;
 }
 
+/*
+ * Room for one more element in an arena array v of n elements: returns v,
+ * or a copy twice as large once *cap is reached.
+ */
+void *
+arena_grow(struct arena *a, void *v, size_t n, size_t *cap, size_t size)
+{
+	void *nv;
+
+	if (n < *cap)
+		return v;
+	*cap = *cap == 0 ? 16 : *cap * 2;
+	if (*cap > SIZE_MAX / size)
+		abort();
+	nv = arena_alloc(a, *cap * size);
+	if (n > 0)
+		memcpy(nv, v, n * size);
+	return nv;
+}
+
 void
 arena_free(struct arena *a)
 {

@@ -30,6 +30,7 @@ char *arena_strdup(struct arena *, const char *);
 char *arena_strndup(struct arena *, const char *, size_t);
 char *arena_printf(struct arena *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
+void *arena_grow(struct arena *, void *, size_t n, size_t *cap, size_t);
 void arena_free(struct arena *); /* frees all; the arena stays usable */
 
 /* util.c: allocators that abort on OOM, and bounded number parsing */

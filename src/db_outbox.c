@@ -63,19 +63,13 @@ static enum dbrc
 dm_rows(struct db *db, struct arena *a, sqlite3_stmt *s, struct dm **out,
     size_t *n)
 {
-	struct dm *v = NULL, *nv;
+	struct dm *v = NULL;
 	size_t cap = 0;
 	enum dbrc rc;
 
 	*n = 0;
 	while ((rc = db_step(db, s)) == DB_ROW) {
-		if (*n == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			nv = arena_alloc(a, cap * sizeof(*nv));
-			if (*n > 0)
-				memcpy(nv, v, *n * sizeof(*nv));
-			v = nv;
-		}
+		v = arena_grow(a, v, *n, &cap, sizeof(*v));
 		dm_row(a, s, &v[(*n)++]);
 	}
 	db_reset(s);

@@ -31,15 +31,7 @@ db_plan_list(struct db *db, struct arena *a, struct plan **out, size_t *n)
 	if ((s = db_stmt(db, STMT_PLAN_LIST)) == NULL)
 		return DB_ERROR;
 	while ((rc = db_step(db, s)) == DB_ROW) {
-		if (*n == cap) {
-			struct plan *nv;
-
-			cap = cap == 0 ? 8 : cap * 2;
-			nv = arena_alloc(a, cap * sizeof(*nv));
-			if (*n > 0)
-				memcpy(nv, v, *n * sizeof(*nv));
-			v = nv;
-		}
+		v = arena_grow(a, v, *n, &cap, sizeof(*v));
 		plan_row(a, s, &v[(*n)++]);
 	}
 	db_reset(s);

@@ -66,7 +66,7 @@ db_relay_list(struct db *db, struct arena *a, const char *tenant,
     struct relay **out, size_t *n)
 {
 	sqlite3_stmt *s;
-	struct relay *v = NULL, *nv;
+	struct relay *v = NULL;
 	size_t cap = 0;
 	enum dbrc rc;
 
@@ -77,13 +77,7 @@ db_relay_list(struct db *db, struct arena *a, const char *tenant,
 	if (tenant != NULL && db_bind_text(s, 1, tenant) == -1)
 		return db_fail(db, s, __func__);
 	while ((rc = db_step(db, s)) == DB_ROW) {
-		if (*n == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			nv = arena_alloc(a, cap * sizeof(*nv));
-			if (*n > 0)
-				memcpy(nv, v, *n * sizeof(*nv));
-			v = nv;
-		}
+		v = arena_grow(a, v, *n, &cap, sizeof(*v));
 		relay_row(a, s, &v[(*n)++]);
 	}
 	db_reset(s);
@@ -170,7 +164,7 @@ db_relay_sync_due(struct db *db, struct arena *a, int64_t now,
     struct relay_sync **out, size_t *n)
 {
 	sqlite3_stmt *s;
-	struct relay_sync *v = NULL, *nv;
+	struct relay_sync *v = NULL;
 	size_t cap = 0;
 	enum dbrc rc;
 
@@ -182,13 +176,7 @@ db_relay_sync_due(struct db *db, struct arena *a, int64_t now,
 	    db_bind_text(s, 4, only) == -1 || db_bind_int(s, 5, limit) == -1)
 		return db_fail(db, s, __func__);
 	while ((rc = db_step(db, s)) == DB_ROW) {
-		if (*n == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			nv = arena_alloc(a, cap * sizeof(*nv));
-			if (*n > 0)
-				memcpy(nv, v, *n * sizeof(*nv));
-			v = nv;
-		}
+		v = arena_grow(a, v, *n, &cap, sizeof(*v));
 		relay_row(a, s, &v[*n].r);
 		v[*n].secret_sealed = db_col_text(a, s, RELAY_NCOLUMNS);
 		v[*n].failures = sqlite3_column_int64(s, RELAY_NCOLUMNS + 1);

@@ -45,7 +45,7 @@ db_tenant_list(struct db *db, struct arena *a, struct tenant **out,
     size_t *n)
 {
 	sqlite3_stmt *s;
-	struct tenant *v = NULL, *nv;
+	struct tenant *v = NULL;
 	size_t cap = 0;
 	enum dbrc rc;
 
@@ -53,13 +53,7 @@ db_tenant_list(struct db *db, struct arena *a, struct tenant **out,
 	if ((s = db_stmt(db, STMT_TENANT_LIST)) == NULL)
 		return DB_ERROR;
 	while ((rc = db_step(db, s)) == DB_ROW) {
-		if (*n == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			nv = arena_alloc(a, cap * sizeof(*nv));
-			if (*n > 0)
-				memcpy(nv, v, *n * sizeof(*nv));
-			v = nv;
-		}
+		v = arena_grow(a, v, *n, &cap, sizeof(*v));
 		tenant_row(a, s, &v[(*n)++]);
 	}
 	db_reset(s);
