@@ -27,15 +27,37 @@ struct sink {
 	int toobig;
 };
 
+/*
+ * Connections, DNS answers and TLS sessions are shared by the calls of a
+ * process, so a worker pass that talks to zooid 1,000 times opens one
+ * connection, not 1,000 (and one TLS handshake against a remote zooid).
+ */
+static CURLSH *share;
+
 int
 httpc_global_init(void)
 {
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -1;
+	if (share == NULL && (share = curl_share_init()) != NULL &&
+	    (curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) !=
+	    CURLSHE_OK ||
+	    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) !=
+	    CURLSHE_OK ||
+	    curl_share_setopt(share, CURLSHOPT_SHARE,
+	    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)) {
+		curl_share_cleanup(share);
+		share = NULL;
+	}
+	return 0;
 }
 
 void
 httpc_global_cleanup(void)
 {
+	if (share != NULL)
+		curl_share_cleanup(share);
+	share = NULL;
 	curl_global_cleanup();
 }
 
@@ -265,7 +287,8 @@ httpc_do(const struct httpc_req *q, struct httpc_resp *r)
 		hl = t;
 	}
 	if ((h = curl_easy_init()) == NULL ||
-	    setup(h, q, hl, &s, cerr) == -1) {
+	    setup(h, q, hl, &s, cerr) == -1 || (share != NULL &&
+	    curl_easy_setopt(h, CURLOPT_SHARE, share) != CURLE_OK)) {
 		fail(r, HTTPC_EOTHER, "libcurl could not be set up");
 		goto out;
 	}

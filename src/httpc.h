@@ -1,10 +1,10 @@
 /*
  * httpc.h: outbound HTTP over libcurl, knowing nothing of any peer.
  *
- * One curl easy handle per call: calls are rare (a tenant is created, a
- * worker pass), so connection reuse buys little, and a handle that lives
- * only inside httpc_do() cannot leak state (cookies, auth, a half-read
- * body) from one call into the next. Every call has a total timeout, only
+ * One curl easy handle per call, so no state (cookies, auth, a half-read
+ * body) leaks from one call into the next; the connection cache, DNS and
+ * TLS sessions are shared per process (after httpc_global_init), so many
+ * calls to one peer reuse one connection. Every call has a total timeout, only
  * http and https are allowed, redirects are never followed, and the
  * response body is capped. Nothing here logs a header value or a body.
  */

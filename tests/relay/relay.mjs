@@ -40,6 +40,19 @@ const { NostrRelay } = require('@nostr-relay/core');
 const { EventRepository, EventUtils, EventType } =
   require('@nostr-relay/common');
 
+// NIP-01 tag filters ("#p": [...]): the package's matcher checks only
+// ids, authors, kinds and times, and a real relay filters by tags too.
+function tagsMatch(e, filter) {
+  for (const [key, values] of Object.entries(filter)) {
+    if (!/^#[a-zA-Z]$/.test(key) || !Array.isArray(values)) continue;
+    const name = key.slice(1);
+    if (!e.tags.some((t) => t[0] === name && values.includes(t[1]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 class MemoryStore extends EventRepository {
   constructor() {
     super();
@@ -77,7 +90,9 @@ class MemoryStore extends EventRepository {
   find(filter) {
     const hits = [];
     for (const e of this.byId.values()) {
-      if (EventUtils.isMatchingFilter(e, filter)) hits.push(e);
+      if (EventUtils.isMatchingFilter(e, filter) && tagsMatch(e, filter)) {
+        hits.push(e);
+      }
     }
     hits.sort((a, b) => b.created_at - a.created_at);
     return hits.slice(0, filter.limit ?? 500);
