@@ -37,10 +37,8 @@ relay_json(const struct config *c, const struct relay *rl)
 	jadd_str(o, "schema", rl->schema);
 	jadd_str(o, "subdomain", rl->subdomain);
 	if (*domain != '\0') {
-		char *host = NULL;
+		char *host = xasprintf("%s.%s", rl->subdomain, domain);
 
-		if (asprintf(&host, "%s.%s", rl->subdomain, domain) < 0)
-			abort();
 		jadd_str(o, "host", host);
 		free(host);
 	} else

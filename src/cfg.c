@@ -272,8 +272,7 @@ cfg_relays(struct config *c, enum cfgkey k, struct errbuf *e)
 				    "wss://", cfgvars[k].name, u);
 				return -1;
 			}
-			if (asprintf(&c->list[k][i], "wss://%s", u) < 0)
-				abort();
+			c->list[k][i] = xasprintf("wss://%s", u);
 			free(u);
 			u = c->list[k][i];
 		}
@@ -367,8 +366,8 @@ cfg_value(struct config *c, enum cfgkey k, const char *v, struct errbuf *e)
 		}
 		if (*v == '/')
 			c->dbpath = xstrdup(v);
-		else if (asprintf(&c->dbpath, "%s/%s", CFG_STATE_DIR, v) < 0)
-			abort();
+		else
+			c->dbpath = xasprintf("%s/%s", CFG_STATE_DIR, v);
 		break;
 	case T_DECIMAL:
 		if (*v == '\0')

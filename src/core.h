@@ -38,6 +38,7 @@ void *xmalloc(size_t);
 void *xcalloc(size_t, size_t);
 void *xrealloc(void *, size_t);
 char *xstrdup(const char *);
+char *xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
 int parse_int64(const char *, int64_t min, int64_t max, int64_t *out);
 int is_utf8(const char *, size_t);
 void explicit_zero(void *, size_t);

@@ -20,28 +20,6 @@
 /* Waits before each retry; Stripe's SDK backs off from 0.5 s as well. */
 static const long backoff_ms[STRIPE_RETRIES] = { 500, 1000, 2000 };
 
-static char *
-strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-strf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		abort();
-	s = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	return s;
-}
-
 static int
 is_idchar(int c)
 {
@@ -190,7 +168,7 @@ stripe_reply_parse(const char *secret, long status, const char *body,
 			*objp = o;
 			return 0;
 		}
-		*err_out = strf("answered %ld with a body that is not one "
+		*err_out = xasprintf("answered %ld with a body that is not one "
 		    "JSON object", status);
 		return -1;
 	}
@@ -203,10 +181,10 @@ stripe_reply_parse(const char *secret, long status, const char *body,
 			cmsg = clean_text(msg, mlen, secret);
 	}
 	if (type == NULL && cmsg == NULL)
-		*err_out = strf("answered %ld without a Stripe error object",
+		*err_out = xasprintf("answered %ld without a Stripe error object",
 		    status);
 	else
-		*err_out = strf("answered %ld %s%s%s%s%s%s", status,
+		*err_out = xasprintf("answered %ld %s%s%s%s%s%s", status,
 		    type != NULL ? type : "error",
 		    code != NULL ? " (" : "", code != NULL ? code : "",
 		    code != NULL ? ")" : "", cmsg != NULL ? ": " : "",
@@ -226,7 +204,7 @@ stripe_reply_id(struct json_object *o, const char *field, const char *prefix,
 	*out = NULL;
 	if (json_get_str(o, field, STRIPE_ID_MAX, &s, NULL) != JGET_OK ||
 	    !stripe_id_ok(s, prefix)) {
-		*err_out = strf("Stripe's reply has no valid \"%s\" (%s...)",
+		*err_out = xasprintf("Stripe's reply has no valid \"%s\" (%s...)",
 		    field, prefix);
 		return -1;
 	}
@@ -243,7 +221,7 @@ stripe_reply_url(struct json_object *o, const char *field, char **out,
 	*out = NULL;
 	if (json_get_str(o, field, STRIPE_URL_MAX, &s, NULL) != JGET_OK ||
 	    !stripe_url_ok(s, 1)) {
-		*err_out = strf("Stripe's reply has no valid \"%s\" "
+		*err_out = xasprintf("Stripe's reply has no valid \"%s\" "
 		    "(https URL)", field);
 		return -1;
 	}
@@ -301,13 +279,13 @@ stripe_request(const struct stripe *s, const char *method, const char *path,
 	memset(&r, 0, sizeof(r));
 	post = strcmp(method, "POST") == 0;
 	if ((problem = settings_problem(s)) != NULL) {
-		*err_out = strf("Stripe %s", problem);
+		*err_out = xasprintf("Stripe %s", problem);
 		return -1;
 	}
 	if (idem != NULL && (!post || strlen(idem) > 255 ||
 	    strspn(idem, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	    "0123456789-_:.") != strlen(idem))) {
-		*err_out = strf("Stripe %s %s not sent: bad idempotency key",
+		*err_out = xasprintf("Stripe %s %s not sent: bad idempotency key",
 		    method, path);
 		return -1;
 	}
@@ -315,18 +293,18 @@ stripe_request(const struct stripe *s, const char *method, const char *path,
 	while (blen > 0 && s->base_url[blen - 1] == '/')
 		blen--;
 	if (!post && f != NULL && f->len > 0)
-		url = strf("%.*s%s?%s", (int)blen, s->base_url, path,
+		url = xasprintf("%.*s%s?%s", (int)blen, s->base_url, path,
 		    form_body(f));
 	else
-		url = strf("%.*s%s", (int)blen, s->base_url, path);
-	auth = strf("Authorization: Bearer %s", s->secret_key);
+		url = xasprintf("%.*s%s", (int)blen, s->base_url, path);
+	auth = xasprintf("Authorization: Bearer %s", s->secret_key);
 	hdr[nh++] = auth;
 	hdr[nh++] = "Stripe-Version: " STRIPE_API_VERSION;
 	hdr[nh++] = "Accept: application/json";
 	if (post)
 		hdr[nh++] = "Content-Type: application/x-www-form-urlencoded";
 	if (idem != NULL) {
-		idh = strf("Idempotency-Key: %s", idem);
+		idh = xasprintf("Idempotency-Key: %s", idem);
 		hdr[nh++] = idh;
 	}
 	hdr[nh] = NULL;
@@ -344,7 +322,7 @@ stripe_request(const struct stripe *s, const char *method, const char *path,
 	q.capture[1] = "Stripe-Should-Retry";
 	for (attempt = 0;; attempt++) {
 		if (httpc_do(&q, &r) == -1) {
-			detail = strf("failed: %s", r.err);
+			detail = xasprintf("failed: %s", r.err);
 			goto out;
 		}
 		if (idh == NULL || attempt == STRIPE_RETRIES ||
@@ -359,7 +337,7 @@ stripe_request(const struct stripe *s, const char *method, const char *path,
 out:
 	if (ret == -1) {
 		rid = r.captured[0];
-		*err_out = strf("Stripe %s %s %s%s%s%s", method, path, detail,
+		*err_out = xasprintf("Stripe %s %s %s%s%s%s", method, path, detail,
 		    stripe_id_ok(rid, "req_") ? " [" : "",
 		    stripe_id_ok(rid, "req_") ? rid : "",
 		    stripe_id_ok(rid, "req_") ? "]" : "");

@@ -42,8 +42,7 @@ worker_lock(struct worker *w)
 	char *path = NULL;
 	int fd;
 
-	if (asprintf(&path, "%s.%s.lock", w->cfg.dbpath, w->name) < 0)
-		abort();
+	path = xasprintf("%s.%s.lock", w->cfg.dbpath, w->name);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
 		log_warn("%s", path);
 		free(path);

@@ -34,28 +34,6 @@ static const struct {
 	[CALL_MEMBERS] = { "GET", "/members" },
 };
 
-static char *
-strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-strf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		abort();
-	s = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	return s;
-}
-
 const char *
 zooid_rc_name(enum zooid_rc rc)
 {
@@ -378,37 +356,37 @@ call(const struct zooid *z, enum call c, const char *id,
 	*err = NULL;
 	keyhex[0] = '\0';
 	if (!zooid_id_ok(id)) {
-		*err = strf("zooid %s not sent: the relay id is not 1 to %d "
+		*err = xasprintf("zooid %s not sent: the relay id is not 1 to %d "
 		    "of [A-Za-z0-9_-]", method, ZOOID_ID_MAX);
 		return ZOOID_REJECTED;
 	}
 	if (!base_url_ok(z->base_url)) {
-		*err = strf("zooid %s /relay/%s%s not sent: ZOOID_API_URL is "
+		*err = xasprintf("zooid %s /relay/%s%s not sent: ZOOID_API_URL is "
 		    "not an http(s) URL without query", method, id,
 		    calls[c].suffix);
 		return ZOOID_REJECTED;
 	}
 	if (c != CALL_MEMBERS && !json_object_is_type(body,
 	    json_type_object)) {
-		*err = strf("zooid %s /relay/%s not sent: the body is not a "
+		*err = xasprintf("zooid %s /relay/%s not sent: the body is not a "
 		    "JSON object", method, id);
 		return ZOOID_REJECTED;
 	}
 	blen = strlen(z->base_url);
 	while (blen > 0 && z->base_url[blen - 1] == '/')
 		blen--;
-	url = strf("%.*s/relay/%s%s", (int)blen, z->base_url, id,
+	url = xasprintf("%.*s/relay/%s%s", (int)blen, z->base_url, id,
 	    calls[c].suffix);
 	if (body != NULL)
 		text = json_text(body, &tlen);
 	sig = nip98_header_alloc(z->secret, url, method,
 	    (const unsigned char *)text, tlen, clock_now());
 	if (sig == NULL) {
-		*err = strf("zooid %s /relay/%s%s not sent: ZOOID_API_SECRET "
+		*err = xasprintf("zooid %s /relay/%s%s not sent: ZOOID_API_SECRET "
 		    "cannot sign", method, id, calls[c].suffix);
 		goto out;
 	}
-	auth = strf("Authorization: %s", sig);
+	auth = xasprintf("Authorization: %s", sig);
 	hdr[nh++] = auth;
 	hdr[nh++] = "Accept: application/json";
 	if (text != NULL)
@@ -423,7 +401,7 @@ call(const struct zooid *z, enum call c, const char *id,
 	q.bodylen = tlen;
 	q.timeout_ms = (z->timeout > 0 ? z->timeout : 10) * 1000;
 	if (httpc_do(&q, r) == -1) {
-		*err = strf("zooid %s /relay/%s%s failed: %s", method, id,
+		*err = xasprintf("zooid %s /relay/%s%s failed: %s", method, id,
 		    calls[c].suffix, r->err);
 		rc = r->fail == HTTPC_ETOOBIG ? ZOOID_REJECTED : ZOOID_FAILED;
 		goto out;
@@ -452,14 +430,14 @@ call(const struct zooid *z, enum call c, const char *id,
 	secrets[nh] = NULL;
 	if (etext != NULL) {
 		clean = zooid_clean_text(etext, elen, secrets);
-		*err = strf("zooid %s /relay/%s%s answered %ld: %s", method,
+		*err = xasprintf("zooid %s /relay/%s%s answered %ld: %s", method,
 		    id, calls[c].suffix, r->status, clean);
 	} else if (r->status / 100 == 2)
-		*err = strf("zooid %s /relay/%s%s answered %ld with a body "
+		*err = xasprintf("zooid %s /relay/%s%s answered %ld with a body "
 		    "that is not zooid's JSON", method, id, calls[c].suffix,
 		    r->status);
 	else
-		*err = strf("zooid %s /relay/%s%s answered %ld without "
+		*err = xasprintf("zooid %s /relay/%s%s answered %ld without "
 		    "zooid's JSON error%s", method, id, calls[c].suffix,
 		    r->status, r->status == 404 || r->status == 405 ?
 		    " (is ZOOID_API_URL zooid's API host?)" : "");
@@ -598,7 +576,7 @@ zooid_members(const struct zooid *z, const char *id, char ***members,
 	if (rc != ZOOID_OK)
 		return rc;
 	if (zooid_members_parse(r.body, r.len, members, n, &why) == -1) {
-		*err = strf("zooid GET /relay/%s/members answered %ld: %s",
+		*err = xasprintf("zooid GET /relay/%s/members answered %ld: %s",
 		    id, st, why);
 		rc = ZOOID_REJECTED;
 	}
