@@ -304,6 +304,18 @@ resp_write(struct io *io, struct req *r, struct resp *w, enum status st)
 		io_write(io, "\r\n", 2);
 		return;
 	}
+	if ((st == ST_OK || st == ST_CREATED) && w->data_text != NULL) {
+		/* {"data":<text>,"code":"ok"}: the same envelope, no json-c. */
+		resp_header(io, "Content-Type",
+		    "application/json; charset=utf-8");
+		resp_header(io, "Cache-Control", "no-store");
+		snprintf(line, sizeof(line), "%zu", w->data_len + 22);
+		resp_header(io, "Content-Length", line);
+		io_write(io, "\r\n{\"data\":", 10);
+		io_write(io, w->data_text, w->data_len);
+		io_write(io, ",\"code\":\"ok\"}\n", 14);
+		return;
+	}
 	o = jobj();
 	if (st == ST_OK || st == ST_CREATED) {
 		jadd(o, "data", w->data);

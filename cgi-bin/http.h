@@ -88,6 +88,8 @@ struct req {
 struct resp {
 	int code; /* HTTP status of a success */
 	struct json_object *data; /* the payload; owned */
+	const char *data_text; /* or the payload as compact JSON; borrowed */
+	size_t data_len;
 	const char *message; /* error sentence overriding the default */
 	const char *field; /* validation errors: the field at fault */
 	const char *allow; /* 405: the Allow header */

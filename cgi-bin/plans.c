@@ -1,6 +1,8 @@
 /* plans.c: GET /plans and GET /plans/:id (public, api.md §4 "Plan"). */
 #include "config.h"
 
+#include <stdlib.h>
+
 #include "http.h"
 #include "json.h"
 
@@ -29,38 +31,43 @@ plan_json(const struct config *cfg, const struct plan *p)
 }
 
 /*
- * The plan list of this process, kept until another connection commits
- * (the operator edits plans with sqlite3): most requests then cost one
- * PRAGMA, and json-c keeps the serialised text with the object.
+ * The plan list of this process, as JSON text, kept until another
+ * connection commits (the operator edits plans with sqlite3): most
+ * requests then cost one PRAGMA and no JSON work.
  */
-static struct json_object *plans_cache;
-static int64_t plans_cache_version = -1;
+static char *plans_text;
+static size_t plans_len;
+static int64_t plans_version = -1;
 
 /* GET /plans: every plan, in display order. 200, or 503 if busy. */
 enum status
 plans_list(struct req *r, struct resp *w)
 {
+	struct json_object *list;
 	struct plan *v;
 	struct db *db;
+	const char *text;
 	size_t i, n;
 	int64_t version;
 	enum dbrc rc;
 
 	if ((db = app_db(r->app)) == NULL)
 		return ST_UNAVAILABLE;
-	if ((version = db_data_version(db)) >= 0 && plans_cache != NULL &&
-	    version == plans_cache_version) {
-		w->data = json_object_get(plans_cache);
-		return ST_OK;
+	if ((version = db_data_version(db)) < 0 || plans_text == NULL ||
+	    version != plans_version) {
+		if ((rc = db_plan_list(db, &r->arena, &v, &n)) != DB_OK)
+			return st_from_db(rc);
+		list = jarr();
+		for (i = 0; i < n; i++)
+			jpush(list, plan_json(&r->app->cfg, &v[i]));
+		text = json_text(list, &plans_len);
+		free(plans_text);
+		plans_text = xstrdup(text);
+		plans_version = version;
+		json_object_put(list);
 	}
-	if ((rc = db_plan_list(db, &r->arena, &v, &n)) != DB_OK)
-		return st_from_db(rc);
-	w->data = jarr();
-	for (i = 0; i < n; i++)
-		jpush(w->data, plan_json(&r->app->cfg, &v[i]));
-	json_object_put(plans_cache);
-	plans_cache = json_object_get(w->data);
-	plans_cache_version = version;
+	w->data_text = plans_text;
+	w->data_len = plans_len;
 	return ST_OK;
 }
 
