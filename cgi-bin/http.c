@@ -119,7 +119,8 @@ struct db *
 app_db(struct app *app)
 {
 	if (app->db == NULL && app->cfg.dbpath != NULL)
-		app->db = db_open(app->cfg.dbpath);
+		if ((app->db = db_open(app->cfg.dbpath)) != NULL)
+			db_api_checkpoints(app->db);
 	return app->db;
 }
 

@@ -143,7 +143,8 @@ enum status relays_reactivate(struct req *, struct resp *);
 enum status relays_activity(struct req *, struct resp *);
 enum status relays_members(struct req *, struct resp *);
 
-/* relays.c: also used by tenants.c */
-struct json_object *relay_json(const struct config *, const struct relay *);
+/* relays.c: also used by tenants.c. Answer one Relay, or a list of n. */
+enum status relays_answer(struct req *, struct resp *, const struct relay *,
+    size_t n, int list);
 
 #endif

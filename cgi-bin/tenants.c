@@ -217,7 +217,7 @@ tenants_relays(struct req *r, struct resp *w)
 	struct relay *v;
 	struct tenant t;
 	struct db *db;
-	size_t i, n;
+	size_t n;
 	enum status st;
 	enum dbrc rc;
 
@@ -225,10 +225,7 @@ tenants_relays(struct req *r, struct resp *w)
 		return st;
 	if ((rc = db_relay_list(db, &r->arena, t.pubkey, &v, &n)) != DB_OK)
 		return st_from_db(rc);
-	w->data = jarr();
-	for (i = 0; i < n; i++)
-		jpush(w->data, relay_json(&r->app->cfg, &v[i]));
-	return ST_OK;
+	return relays_answer(r, w, v, n, 1);
 }
 
 /*

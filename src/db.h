@@ -32,6 +32,8 @@ enum stmt {
 	STMT_ROLLBACK,
 	STMT_USER_VERSION,
 	STMT_DATA_VERSION,
+	STMT_CHECKPOINT,
+	STMT_API_AUTOCHECKPOINT,
 	STMT_PLAN_LIST,
 	STMT_PLAN_GET,
 	STMT_TENANT_GET,
@@ -121,6 +123,12 @@ int db_health(struct db *); /* 0: reachable and schema current */
  * a process may keep what it read until then. -1 on error.
  */
 int64_t db_data_version(struct db *);
+/*
+ * Checkpoints belong to the workers, which run every minute: the API only
+ * checkpoints past a large WAL, so requests rarely pay for one.
+ */
+void db_api_checkpoints(struct db *);
+void db_checkpoint(struct db *);
 
 /* db_plan.c */
 struct plan {

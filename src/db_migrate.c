@@ -108,3 +108,16 @@ db_data_version(struct db *db)
 	db_reset(s);
 	return v;
 }
+
+void
+db_api_checkpoints(struct db *db)
+{
+	(void)db_exec(db, STMT_API_AUTOCHECKPOINT);
+}
+
+/* A passive checkpoint: copies what it can, never waits for readers. */
+void
+db_checkpoint(struct db *db)
+{
+	(void)db_exec(db, STMT_CHECKPOINT);
+}

@@ -12,6 +12,9 @@ const char *const stmts[STMT__MAX] = {
 	[STMT_ROLLBACK] = "ROLLBACK",
 	[STMT_USER_VERSION] = "PRAGMA user_version",
 	[STMT_DATA_VERSION] = "PRAGMA data_version",
+	[STMT_CHECKPOINT] = "PRAGMA wal_checkpoint(PASSIVE)",
+	/* 10,000 pages: about 40 MB of WAL, a safety net without cron. */
+	[STMT_API_AUTOCHECKPOINT] = "PRAGMA wal_autocheckpoint = 10000",
 	[STMT_PLAN_LIST] =
 	    "SELECT id, name, amount, members, blossom, livekit, "
 	    "stripe_price_setting FROM plan ORDER BY position, id",

@@ -15,6 +15,7 @@
 #include <secp256k1_schnorrsig.h>
 
 #include "core.h"
+#include "json.h"
 #include "nostr.h"
 
 /*
@@ -25,107 +26,21 @@
 #define CREATED_AT_MAX INT64_C(9007199254740991)
 #define JSON_DEPTH 8
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static void
-sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->cap - b->len <= n) {
-		while (b->cap - b->len <= n)
-			b->cap = b->cap == 0 ? 256 : b->cap * 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-sb_str(struct sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
-static void
-sb_int(struct sbuf *b, int64_t v)
-{
-	char num[24];
-
-	snprintf(num, sizeof(num), "%" PRId64, v);
-	sb_str(b, num);
-}
-
 static void
 sb_hex(struct sbuf *b, const unsigned char *v, size_t n)
 {
 	char hex[129];
 
 	hex_encode(v, n, hex);
-	sb_add(b, "\"", 1);
-	sb_add(b, hex, 2 * n);
-	sb_add(b, "\"", 1);
-}
-
-/*
- * A JSON string exactly as JavaScript's JSON.stringify writes it (NIP-01
- * id rule): the seven short escapes, other C0 controls as lower-case
- * \u00xx, every other byte (also "/", DEL, U+2028) verbatim.
- */
-static void
-sb_json_str(struct sbuf *b, const char *s, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	char esc[7];
-	size_t i, run;
-	unsigned char c;
-
-	sb_add(b, "\"", 1);
-	for (i = 0; i < n; i++) {
-		for (run = i; run < n && (unsigned char)s[run] >= 0x20 &&
-		    s[run] != '"' && s[run] != '\\'; run++)
-			;
-		sb_add(b, s + i, run - i);
-		if ((i = run) == n)
-			break;
-		switch ((c = (unsigned char)s[i])) {
-		case '"':
-			sb_add(b, "\\\"", 2);
-			break;
-		case '\\':
-			sb_add(b, "\\\\", 2);
-			break;
-		case '\n':
-			sb_add(b, "\\n", 2);
-			break;
-		case '\r':
-			sb_add(b, "\\r", 2);
-			break;
-		case '\t':
-			sb_add(b, "\\t", 2);
-			break;
-		case '\b':
-			sb_add(b, "\\b", 2);
-			break;
-		case '\f':
-			sb_add(b, "\\f", 2);
-			break;
-		default:
-			snprintf(esc, sizeof(esc), "\\u00%c%c", digits[c >> 4],
-			    digits[c & 15]);
-			sb_add(b, esc, 6);
-			break;
-		}
-	}
-	sb_add(b, "\"", 1);
+	sbuf_add(b, "\"", 1);
+	sbuf_add(b, hex, 2 * n);
+	sbuf_add(b, "\"", 1);
 }
 
 static void
 sb_json_val(struct sbuf *b, struct json_object *v)
 {
-	sb_json_str(b, json_object_get_string(v),
+	sbuf_json_str(b, json_object_get_string(v),
 	    (size_t)json_object_get_string_len(v));
 }
 
@@ -136,28 +51,28 @@ sb_tags(struct sbuf *b, struct json_object *tags)
 	struct json_object *tag, *v;
 	size_t i, j, n, m;
 
-	sb_add(b, "[", 1);
+	sbuf_add(b, "[", 1);
 	n = json_object_is_type(tags, json_type_array) ?
 	    json_object_array_length(tags) : 0;
 	for (i = 0; i < n; i++) {
 		if (i > 0)
-			sb_add(b, ",", 1);
-		sb_add(b, "[", 1);
+			sbuf_add(b, ",", 1);
+		sbuf_add(b, "[", 1);
 		tag = json_object_array_get_idx(tags, i);
 		m = json_object_is_type(tag, json_type_array) ?
 		    json_object_array_length(tag) : 0;
 		for (j = 0; j < m; j++) {
 			if (j > 0)
-				sb_add(b, ",", 1);
+				sbuf_add(b, ",", 1);
 			v = json_object_array_get_idx(tag, j);
 			if (json_object_is_type(v, json_type_string))
 				sb_json_val(b, v);
 			else
-				sb_add(b, "\"\"", 2);
+				sbuf_add(b, "\"\"", 2);
 		}
-		sb_add(b, "]", 1);
+		sbuf_add(b, "]", 1);
 	}
-	sb_add(b, "]", 1);
+	sbuf_add(b, "]", 1);
 }
 
 static struct json_object *
@@ -462,17 +377,17 @@ nostr_event_serialize_alloc(const struct nostr_event *ev, size_t *len)
 {
 	struct sbuf b = { NULL, 0, 0 };
 
-	sb_str(&b, "[0,");
+	sbuf_str(&b, "[0,");
 	sb_hex(&b, ev->pubkey, 32);
-	sb_str(&b, ",");
-	sb_int(&b, ev->created_at);
-	sb_str(&b, ",");
-	sb_int(&b, ev->kind);
-	sb_str(&b, ",");
+	sbuf_str(&b, ",");
+	sbuf_int(&b, ev->created_at);
+	sbuf_str(&b, ",");
+	sbuf_int(&b, ev->kind);
+	sbuf_str(&b, ",");
 	sb_tags(&b, ev->tags);
-	sb_str(&b, ",");
-	sb_json_str(&b, ev->content, ev->content_len);
-	sb_str(&b, "]");
+	sbuf_str(&b, ",");
+	sbuf_json_str(&b, ev->content, ev->content_len);
+	sbuf_str(&b, "]");
 	if (len != NULL)
 		*len = b.len;
 	return b.p;
@@ -590,23 +505,23 @@ nostr_event_json_alloc(const struct nostr_event *ev, size_t *len)
 {
 	struct sbuf b = { NULL, 0, 0 };
 
-	sb_str(&b, "{\"id\":");
+	sbuf_str(&b, "{\"id\":");
 	sb_hex(&b, ev->id, 32);
-	sb_str(&b, ",\"pubkey\":");
+	sbuf_str(&b, ",\"pubkey\":");
 	sb_hex(&b, ev->pubkey, 32);
-	sb_str(&b, ",\"created_at\":");
-	sb_int(&b, ev->created_at);
-	sb_str(&b, ",\"kind\":");
-	sb_int(&b, ev->kind);
-	sb_str(&b, ",\"tags\":");
+	sbuf_str(&b, ",\"created_at\":");
+	sbuf_int(&b, ev->created_at);
+	sbuf_str(&b, ",\"kind\":");
+	sbuf_int(&b, ev->kind);
+	sbuf_str(&b, ",\"tags\":");
 	sb_tags(&b, ev->tags);
-	sb_str(&b, ",\"content\":");
-	sb_json_str(&b, ev->content, ev->content_len);
+	sbuf_str(&b, ",\"content\":");
+	sbuf_json_str(&b, ev->content, ev->content_len);
 	if (ev->has_sig) {
-		sb_str(&b, ",\"sig\":");
+		sbuf_str(&b, ",\"sig\":");
 		sb_hex(&b, ev->sig, 64);
 	}
-	sb_str(&b, "}");
+	sbuf_str(&b, "}");
 	if (len != NULL)
 		*len = b.len;
 	return b.p;

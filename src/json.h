@@ -50,4 +50,16 @@ void jpush(struct json_object *arr, struct json_object *);
 /* Compact text of o (no "\/" escapes); belongs to o. */
 const char *json_text(struct json_object *, size_t *len);
 
+/* sbuf.c: JSON text written by hand (caller frees p, or sbuf_release). */
+struct sbuf {
+	char *p; /* NUL-terminated once anything was added */
+	size_t len, cap;
+};
+void sbuf_add(struct sbuf *, const char *, size_t);
+void sbuf_str(struct sbuf *, const char *);
+void sbuf_int(struct sbuf *, int64_t);
+/* s[0..n) as a quoted JSON string (JSON.stringify's escapes). */
+void sbuf_json_str(struct sbuf *, const char *, size_t);
+void sbuf_release(struct sbuf *);
+
 #endif

@@ -143,6 +143,8 @@ worker_start(struct worker *w, const char *name, int argc, char **argv)
 void
 worker_finish(struct worker *w)
 {
+	if (w->db != NULL)
+		db_checkpoint(w->db);
 	db_close(w->db);
 	w->db = NULL;
 	if (w->lock_fd >= 0)
