@@ -30,18 +30,14 @@
 set -u
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
+# Shared helpers: die, processes and cleanup, wait_for, hex32, sql.
+. "$srcdir/bench/lib.sh"
 BUILD=${BUILD:-.}
 ROUNDS=${BENCH_ROUNDS:-3}
 NRECIPIENTS=20
 PER_RECIPIENT=10
 NDMS=$((NRECIPIENTS * PER_RECIPIENT))
 PASS_TIMEOUT=100
-
-die()
-{
-	echo "bench: $*" >&2
-	exit 1
-}
 
 case $ROUNDS in
 '' | *[!0-9]* | 0) die "BENCH_ROUNDS must be a number, at least 1" ;;
@@ -58,68 +54,6 @@ for b in node sqlite3 timeout; do
 done
 [ -f "$srcdir/tests/js/node_modules/nostr-tools/package.json" ] ||
 	die "nostr-tools is missing: npm ci --prefix tests/js"
-
-# --- processes and cleanup ---
-
-pids=
-B=
-
-alive()
-{
-	kill -0 "$1" 2> /dev/null
-}
-
-stop()
-{
-	kill -TERM "$1" 2> /dev/null
-	_n=50
-	while [ "$_n" -gt 0 ] && alive "$1"; do
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	if alive "$1"; then
-		echo "bench: pid $1 ignored SIGTERM; killing it" >&2
-		kill -KILL "$1" 2> /dev/null
-	fi
-	wait "$1" 2> /dev/null
-}
-
-cleanup()
-{
-	trap - EXIT HUP INT TERM
-	for p in $pids; do
-		stop "$p"
-	done
-	if [ -n "$B" ] && [ -d "$B" ]; then
-		if [ -n "${KEEP_TMP:-}" ]; then
-			echo "bench: kept $B" >&2
-		else
-			rm -rf "$B"
-		fi
-	fi
-}
-trap cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# wait_for TENTHS CMD...: run CMD every 0.1 s until it succeeds.
-wait_for()
-{
-	_w=$1
-	shift
-	while [ "$_w" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		_w=$((_w - 1))
-	done
-	return 1
-}
-
-hex32()
-{
-	od -An -tx1 -N32 /dev/urandom | tr -d ' \n'
-}
 
 B=$(mktemp -d "${TMPDIR:-/tmp}/caravel-bench-robot.XXXXXX") ||
 	die "mktemp failed"
@@ -164,11 +98,6 @@ ENV_FILE=$B/caravel.env
 } > "$ENV_FILE"
 "$ADMIN" --env-file "$ENV_FILE" migrate > "$B/admin.log" 2>&1 ||
 	die "caravel-admin migrate failed: $(cat "$B/admin.log")"
-
-sql()
-{
-	sqlite3 -cmd ".timeout 5000" "$DB" "$@"
-}
 
 # The robot's public key (derived by nostr-tools after the first pass),
 # the author the recipients' unwrapped rumors must have.

@@ -45,6 +45,8 @@
 set -u
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
+# Shared helpers: die, processes and cleanup, wait_for, hex32, sql.
+. "$srcdir/bench/lib.sh"
 builddir=${top_builddir:-$srcdir}
 CARAVEL_API=${CARAVEL_API:-$builddir/caravel-api}
 CARAVEL_ADMIN=${CARAVEL_ADMIN:-$builddir/caravel-admin}
@@ -68,12 +70,6 @@ TARGET_PLANS=0.85
 TARGET_AUTH=0.75
 TARGET_P99_MS=10
 TARGET_RSS_KB=10240
-
-die()
-{
-	echo "bench: $*" >&2
-	exit 1
-}
 
 case $DURATION in
 [1-9] | [1-9]*[0-9smh])
@@ -110,67 +106,10 @@ done
 [ -f "$srcdir/tests/js/node_modules/nostr-tools/package.json" ] ||
 	die "nostr-tools is missing: npm ci --prefix tests/js"
 
-# --- processes and cleanup ---
-
-pids=
-B=
-
-alive()
-{
-	kill -0 "$1" 2> /dev/null
-}
-
-stop()
-{
-	kill -TERM "$1" 2> /dev/null
-	_n=50
-	while [ "$_n" -gt 0 ] && alive "$1"; do
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	if alive "$1"; then
-		echo "bench: pid $1 ignored SIGTERM; killing it" >&2
-		kill -KILL "$1" 2> /dev/null
-	fi
-	wait "$1" 2> /dev/null
-}
-
-cleanup()
-{
-	trap - EXIT HUP INT TERM
-	for p in $pids; do
-		stop "$p"
-	done
-	if [ -n "$B" ] && [ -d "$B" ]; then
-		if [ -n "${KEEP_TMP:-}" ]; then
-			echo "bench: kept $B" >&2
-		else
-			rm -rf "$B"
-		fi
-	fi
-}
-trap cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 # pids of the live children of $1.
 children()
 {
 	ps -o pid= --ppid "$1" 2> /dev/null | tr -d ' '
-}
-
-# wait_for TENTHS CMD...: run CMD every 0.1 s until it succeeds.
-wait_for()
-{
-	_w=$1
-	shift
-	while [ "$_w" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		_w=$((_w - 1))
-	done
-	return 1
 }
 
 # A loopback port nobody listens on now (nginx retries on a bind race).
@@ -205,11 +144,6 @@ pids="$pids $empty_pid"
 wait_for 100 test -S "$B/run/empty.sock" || die "empty-fcgi did not start"
 
 # --- caravel-api on a fresh database ---
-
-hex32()
-{
-	od -An -tx1 -N32 /dev/urandom | tr -d ' \n'
-}
 
 DB=$B/caravel.db
 ENV_FILE=$B/caravel.env
@@ -309,11 +243,6 @@ H_TENANT="Authorization: $(jq -r .tenant "$B/keys.json")"
 H_RELAYS="Authorization: $(jq -r .relays "$B/keys.json")"
 H_CREATE_A="Authorization: $(jq -r .create_a "$B/keys.json")"
 H_CREATE_B="Authorization: $(jq -r .create_b "$B/keys.json")"
-
-sql()
-{
-	sqlite3 -cmd ".timeout 5000" "$DB" "$@"
-}
 
 sql "INSERT INTO tenant (pubkey, created_at) VALUES
     ('$PK_A', strftime('%s', 'now')), ('$PK_B', strftime('%s', 'now'));" ||
