@@ -268,6 +268,36 @@ api_env()
 	done
 }
 
+# --- fakes and the test relay ---
+
+_fake_port()
+{
+	sed -n 's/^listening \([0-9][0-9]*\)$/\1/p' "$T/$1.out" | head -n 1
+}
+
+_fake_up()
+{
+	[ -n "$(_fake_port "$1")" ]
+}
+
+# start_fake NAME SCRIPT [VAR=VALUE...]: run a Node peer (tests/fakes/*,
+# tests/relay/relay.mjs) that prints "listening PORT" once it serves, with
+# the given environment; its output goes to $T/NAME.out and .err. Sets
+# fake_pid and fake_port; the cleanup trap stops it.
+start_fake()
+{
+	_sf_name=$1
+	_sf_script=$2
+	shift 2
+	env "$@" node "$_sf_script" < /dev/null > "$T/$_sf_name.out" \
+	    2> "$T/$_sf_name.err" &
+	fake_pid=$!
+	track_pid "$fake_pid"
+	wait_until 100 _fake_up "$_sf_name" ||
+	    bail "$_sf_name did not start: $(cat "$T/$_sf_name.err")"
+	fake_port=$(_fake_port "$_sf_name")
+}
+
 # --- caravel-api ---
 
 API_SOCK=$T/run/api.sock

@@ -72,22 +72,10 @@ admin_pk=${keys#* }
 STRIPE_KEY=sk_test_caravel_t0400
 STRIPE_LOG=$T/stripe.log
 : > "$STRIPE_LOG"
-STRIPE_FAKE_PORT=0 STRIPE_FAKE_KEY=$STRIPE_KEY STRIPE_FAKE_LOG=$STRIPE_LOG \
-    node "$top_srcdir/tests/fakes/stripe.mjs" < /dev/null \
-    > "$T/stripe.out" 2> "$T/stripe.err" &
-stripe_pid=$!
-track_pid "$stripe_pid"
-_stripe_port()
-{
-	sed -n 's/^listening \([0-9][0-9]*\)$/\1/p' "$T/stripe.out" | head -n 1
-}
-_stripe_up()
-{
-	[ -n "$(_stripe_port)" ]
-}
-wait_until 100 _stripe_up ||
-	bail "the fake Stripe did not start: $(cat "$T/stripe.err")"
-STRIPE_URL=http://127.0.0.1:$(_stripe_port)
+start_fake stripe "$top_srcdir/tests/fakes/stripe.mjs" STRIPE_FAKE_PORT=0 \
+    "STRIPE_FAKE_KEY=$STRIPE_KEY" "STRIPE_FAKE_LOG=$STRIPE_LOG"
+stripe_pid=$fake_pid
+STRIPE_URL=http://127.0.0.1:$fake_port
 
 ORIGINS=https://app.example.com,http://localhost:5173
 api_env "ADMINS=$admin_pk" \

@@ -46,21 +46,10 @@ command -v sqlite3 >/dev/null 2>&1 ||
 # --- the fake Stripe (POST /tenants creates a customer) ---
 
 STRIPE_KEY=sk_test_caravel_t0500
-STRIPE_FAKE_PORT=0 STRIPE_FAKE_KEY=$STRIPE_KEY \
-    node "$top_srcdir/tests/fakes/stripe.mjs" < /dev/null \
-    > "$T/stripe.out" 2> "$T/stripe.err" &
-stripe_pid=$!
-track_pid "$stripe_pid"
-_stripe_port()
-{
-	sed -n 's/^listening \([0-9][0-9]*\)$/\1/p' "$T/stripe.out" | head -n 1
-}
-_stripe_up()
-{
-	[ -n "$(_stripe_port)" ]
-}
-wait_until 100 _stripe_up ||
-	bail "the fake Stripe did not start: $(cat "$T/stripe.err")"
+start_fake stripe "$top_srcdir/tests/fakes/stripe.mjs" STRIPE_FAKE_PORT=0 \
+    "STRIPE_FAKE_KEY=$STRIPE_KEY"
+stripe_pid=$fake_pid
+STRIPE_URL=http://127.0.0.1:$fake_port
 
 # --- the page's two origins ---
 
@@ -90,7 +79,7 @@ ORIGIN_DENIED=http://127.0.0.1:$2
 RELAY_DOMAIN=relays.example.com
 api_env "ALLOW_ORIGINS=$ORIGIN_OK" \
     "STRIPE_SECRET_KEY=$STRIPE_KEY" \
-    "STRIPE_API_URL=http://127.0.0.1:$(_stripe_port)" \
+    "STRIPE_API_URL=$STRIPE_URL" \
     STRIPE_PRICE_BASIC=price_basic_t0500 \
     STRIPE_PRICE_GROWTH=price_growth_t0500 \
     "RELAY_DOMAIN=$RELAY_DOMAIN" \

@@ -57,20 +57,9 @@ TPK=$(pubkey_of "$TSK")
 
 ZLOG=$T/zooid.log
 : > "$ZLOG"
-ZOOID_FAKE_PORT=0 ZOOID_FAKE_WHITELIST=$ZPK ZOOID_FAKE_ERA=D \
-    ZOOID_FAKE_LOG=$ZLOG node "$top_srcdir/tests/fakes/zooid.mjs" \
-    < /dev/null > "$T/zooid.out" 2> "$T/zooid.err" &
-track_pid $!
-_zport()
-{
-	sed -n 's/^listening \([0-9][0-9]*\)$/\1/p' "$T/zooid.out" | head -n 1
-}
-_zup()
-{
-	[ -n "$(_zport)" ]
-}
-wait_until 100 _zup || bail "the fake zooid did not start: $(cat "$T/zooid.err")"
-ZURL=http://127.0.0.1:$(_zport)
+start_fake zooid "$top_srcdir/tests/fakes/zooid.mjs" ZOOID_FAKE_PORT=0 \
+    "ZOOID_FAKE_WHITELIST=$ZPK" ZOOID_FAKE_ERA=D "ZOOID_FAKE_LOG=$ZLOG"
+ZURL=http://127.0.0.1:$fake_port
 
 control()
 {
