@@ -216,7 +216,7 @@ test('a DM reaches the inbox: nostr-tools unwraps the exact text from the robot'
   assert.equal(sql(`SELECT ok FROM dm_delivery WHERE dm_id = ${id} AND relay_url = '${relays.inbox.url}'`), '1')
 })
 
-test('no kind 10050: the DM stays queued with that error', async () => {
+test('no kind 10050: the DM stays queued with that error; the lookup is cached 5 minutes', async () => {
   const carol = await recipient([], { with10050: false })
   const id = queueDm(carol.pk, 'hello carol')
   const r = robot()
@@ -227,6 +227,20 @@ test('no kind 10050: the DM stays queued with that error', async () => {
   assert.match(err, /10050/)
   const out = run('caravel-admin', ['outbox'])
   assert.match(out.out, /queued .*10050/)
+
+  // Carol publishes her DM relays. What the robot learned is cached for
+  // 5 minutes: a retry within them still finds none; after them it looks
+  // again and sends.
+  const t0 = Math.floor(Date.now() / 1000)
+  await publish(relays.theirs.url, carol.sk, 10050, [['relay', relays.inbox.url]])
+  robot({ CARAVEL_TEST_NOW: String(t0 + 120) })
+  assert.equal(sql(`SELECT status, attempts FROM dm_outbox WHERE id = ${id}`), 'queued|2',
+    'within 5 minutes the cached answer (no 10050) still holds')
+  robot({ CARAVEL_TEST_NOW: String(t0 + 305) })
+  assert.equal(sql(`SELECT status FROM dm_outbox WHERE id = ${id}`), 'sent',
+    'after 5 minutes the relays are looked up again')
+  const [wrap] = await query(relays.inbox.url, { kinds: [1059], '#p': [carol.pk] })
+  assert.equal(nip59.unwrapEvent(wrap, carol.sk).content, 'hello carol')
 })
 
 test('an inbox relay that demands NIP-42 AUTH gets it, then stores the DM', async () => {
