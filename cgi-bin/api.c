@@ -20,7 +20,8 @@ enum rule {
 	RULE_SIGNER, /* any valid NIP-98 signer */
 	RULE_ADMIN, /* a signer listed in ADMINS */
 	RULE_TENANT, /* ":pubkey" is the signer, or an admin */
-	RULE_RELAY /* the relay ":id" belongs to the signer, or an admin */
+	RULE_RELAY, /* the relay ":id" belongs to the signer, or an admin */
+	RULE_INVOICE /* the invoice ":id" is the signer's, or an admin */
 };
 
 struct route {
@@ -34,6 +35,9 @@ struct route {
 static const struct route routes[] = {
 	{ HM_GET, "/health", health_get, RULE_PUBLIC },
 	{ HM_GET, "/identity", identity_get, RULE_SIGNER },
+	{ HM_GET, "/invoices/:id", invoices_get, RULE_INVOICE },
+	{ HM_GET, "/invoices/:id/bolt11", invoices_bolt11, RULE_INVOICE },
+	{ HM_POST, "/invoices/:id/bolt11", invoices_bolt11, RULE_INVOICE },
 	{ HM_GET, "/plans", plans_list, RULE_PUBLIC },
 	{ HM_GET, "/plans/:id", plans_get, RULE_PUBLIC },
 	{ HM_GET, "/relays", relays_list, RULE_ADMIN },
@@ -44,10 +48,12 @@ static const struct route routes[] = {
 	{ HM_POST, "/relays/:id/deactivate", relays_deactivate, RULE_RELAY },
 	{ HM_GET, "/relays/:id/members", relays_members, RULE_RELAY },
 	{ HM_POST, "/relays/:id/reactivate", relays_reactivate, RULE_RELAY },
+	{ HM_POST, "/stripe/webhook", webhook_stripe, RULE_PUBLIC },
 	{ HM_GET, "/tenants", tenants_list, RULE_ADMIN },
 	{ HM_POST, "/tenants", tenants_create, RULE_SIGNER },
 	{ HM_GET, "/tenants/:pubkey", tenants_get, RULE_TENANT },
 	{ HM_PUT, "/tenants/:pubkey", tenants_update, RULE_TENANT },
+	{ HM_GET, "/tenants/:pubkey/invoices", invoices_list, RULE_TENANT },
 	{ HM_GET, "/tenants/:pubkey/relays", tenants_relays, RULE_TENANT },
 	{ HM_GET, "/tenants/:pubkey/stripe/session", tenants_stripe_session,
 	    RULE_TENANT },
@@ -57,6 +63,7 @@ static const char *const rule_names[] = {
 	[RULE_UNSET] = "unset", [RULE_PUBLIC] = "public",
 	[RULE_SIGNER] = "signer", [RULE_ADMIN] = "admin",
 	[RULE_TENANT] = "tenant", [RULE_RELAY] = "relay",
+	[RULE_INVOICE] = "invoice",
 };
 
 static const char *const method_names[HM__MAX] = {
@@ -161,6 +168,7 @@ cors_check(struct req *r, struct resp *w)
 static enum status
 route_check(const struct route *rt, struct req *r, struct resp *w)
 {
+	struct invoice inv;
 	char owner[65];
 	struct db *db;
 	enum status st;
@@ -189,6 +197,16 @@ route_check(const struct route *rt, struct req *r, struct resp *w)
 		return r->is_admin || strcmp(owner, r->signer) == 0 ? ST_OK :
 		    resp_fail(w, ST_FORBIDDEN,
 		    "this relay belongs to another tenant");
+	case RULE_INVOICE:
+		if ((db = app_db(r->app)) == NULL)
+			return ST_UNAVAILABLE;
+		if ((rc = db_invoice_get(db, &r->arena, r->param[0], &inv)) !=
+		    DB_OK)
+			return rc == DB_NOTFOUND ? resp_fail(w, ST_NOT_FOUND,
+			    "no invoice has this id") : st_from_db(rc);
+		return r->is_admin || strcmp(inv.tenant, r->signer) == 0 ?
+		    ST_OK : resp_fail(w, ST_FORBIDDEN,
+		    "this invoice belongs to another tenant");
 	default:
 		log_warnx("route %s has no rule", rt->pattern);
 		return ST_INTERNAL;

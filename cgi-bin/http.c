@@ -70,6 +70,9 @@ static const struct {
 	    "no bitcoin price is available" },
 	[ST_NOT_CONFIGURED] = { 503, "Service Unavailable", "not-configured",
 	    "this feature is not configured" },
+	[ST_WALLET_BUSY] = { 503, "Service Unavailable", "wallet-busy",
+	    "the Lightning wallet is busy with other requests; try again in "
+	    "a few seconds" },
 	[ST_UNAVAILABLE] = { 503, "Service Unavailable", "unavailable",
 	    "the service is busy; try again" },
 	[ST_INTERNAL] = { 500, "Internal Server Error", "internal",
@@ -248,10 +251,13 @@ req_read(struct req *r, struct io *io, size_t limit)
 	r->content_type = io_env(io, "CONTENT_TYPE");
 	r->request_uri = io_env(io, "REQUEST_URI");
 	r->http_host = io_env(io, "HTTP_HOST");
+	r->stripe_signature = io_env(io, "HTTP_STRIPE_SIGNATURE");
 	r->https = (v = io_env(io, "HTTPS")) != NULL && strcasecmp(v, "on") == 0;
 	if ((v = io_env(io, "CONTENT_LENGTH")) != NULL && *v != '\0' &&
 	    parse_int64(v, 0, INT64_MAX, &clen) == -1)
 		clen = INT64_MAX;
+	if (strcmp(r->path, WEBHOOK_PATH) == 0 && limit < WEBHOOK_MAX_BODY)
+		limit = WEBHOOK_MAX_BODY;
 	if (clen > (int64_t)limit) {
 		r->body_too_large = 1;
 		clen = 0;

@@ -45,6 +45,7 @@ enum status {
 	ST_WALLET_ERROR,
 	ST_PRICE_ERROR,
 	ST_NOT_CONFIGURED,
+	ST_WALLET_BUSY,
 	ST_UNAVAILABLE,
 	ST_INTERNAL,
 	ST__MAX
@@ -53,12 +54,15 @@ enum status {
 enum hmethod { HM_GET, HM_POST, HM_PUT, HM_OPTIONS, HM_OTHER, HM__MAX };
 
 #define REQ_MAX_PARAMS 4
+#define WEBHOOK_PATH "/stripe/webhook"
+#define WEBHOOK_MAX_BODY (1024 * 1024) /* Stripe's events can be large */
 
 /* What the process keeps between requests. */
 struct app {
 	struct config cfg;
 	struct db *db; /* opened lazily; NULL until it works */
 	struct secretbox *box; /* ENCRYPTION_SECRET's key, made once */
+	int children; /* FastCGI processes serving the socket; 0: one */
 };
 
 struct req {
@@ -73,6 +77,7 @@ struct req {
 	const char *content_type;
 	const char *request_uri; /* raw path and query, for AUTH_STRICT */
 	const char *http_host; /* Host header */
+	const char *stripe_signature; /* Stripe-Signature header or NULL */
 	int https; /* the client used TLS */
 	char *body; /* NUL-terminated; body_len bytes */
 	size_t body_len;
@@ -142,6 +147,10 @@ enum status relays_deactivate(struct req *, struct resp *);
 enum status relays_reactivate(struct req *, struct resp *);
 enum status relays_activity(struct req *, struct resp *);
 enum status relays_members(struct req *, struct resp *);
+enum status invoices_list(struct req *, struct resp *);
+enum status invoices_get(struct req *, struct resp *);
+enum status invoices_bolt11(struct req *, struct resp *);
+enum status webhook_stripe(struct req *, struct resp *);
 
 /* relays.c: also used by tenants.c. Answer one Relay, or a list of n. */
 enum status relays_answer(struct req *, struct resp *, const struct relay *,

@@ -173,12 +173,15 @@ main(int argc, char *argv[])
 		}
 		if (chmod(sockpath, (mode_t)mode) == -1)
 			log_warn("%s: chmod", sockpath);
-		rc = prefork(&app, fd, nchild > 0 ? (int)nchild : 2, maxreq);
+		app.children = nchild > 0 ? (int)nchild : 2;
+		rc = prefork(&app, fd, app.children, maxreq);
 		(void)unlink(sockpath);
 	} else if (FCGX_IsCGI())
 		rc = http_serve_cgi(&app);
-	else if (nchild > 0)
+	else if (nchild > 0) {
+		app.children = (int)nchild;
 		rc = prefork(&app, 0, (int)nchild, maxreq);
+	}
 	else
 		rc = http_serve_fcgi(&app, 0, 0);
 	httpc_global_cleanup();

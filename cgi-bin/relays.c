@@ -238,6 +238,33 @@ plan_check(struct req *r, struct resp *w, struct db *db, struct relay *rl)
 	return ST_OK;
 }
 
+/*
+ * Only payment ends delinquency (workers.md §2.6): while the tenant's
+ * paid relays are suspended for an unpaid invoice, no route may put a
+ * relay on a paid plan into service, whatever path a tenant takes
+ * (create, switch a free relay to a paid plan, deactivate a suspended
+ * relay and turn it on again). 409 conflict.
+ */
+static enum status
+delinquency_gate(struct req *r, struct resp *w, struct db *db,
+    const char *tenant, const char *plan)
+{
+	struct tenant t;
+	struct plan p;
+	enum dbrc rc;
+
+	if ((rc = db_plan_get(db, &r->arena, plan, &p)) != DB_OK)
+		return st_from_db(rc);
+	if (p.stripe_price_setting == NULL)
+		return ST_OK;
+	if ((rc = db_tenant_get(db, &r->arena, tenant, &t)) != DB_OK)
+		return st_from_db(rc);
+	if (t.delinquent_at < 0)
+		return ST_OK;
+	return resp_fail(w, ST_CONFLICT, "your paid relays are suspended for "
+	    "an unpaid invoice: pay it, and they come back on their own");
+}
+
 /* A string field that must be there: 400 for a wrong type. */
 static enum status
 required_str(struct req *r, struct resp *w, const char *key, size_t max,
@@ -340,6 +367,8 @@ relays_create(struct req *r, struct resp *w)
 		    "exist yet: call POST /tenants first");
 	if (rc != DB_OK)
 		return st_from_db(rc);
+	if ((st = delinquency_gate(r, w, db, tenant, rl.plan)) != ST_OK)
+		return st;
 	if (!cfg_isset(&r->app->cfg, CFG_ENCRYPTION_SECRET))
 		return resp_fail(w, ST_NOT_CONFIGURED,
 		    "ENCRYPTION_SECRET is not set, so relay keys cannot be "
@@ -454,6 +483,8 @@ relays_update(struct req *r, struct resp *w)
 	if (*s != '\0' && strcmp(s, rl.plan) != 0) {
 		rl.plan = arena_strdup(&r->arena, s);
 		if ((st = plan_check(r, w, db, &rl)) != ST_OK ||
+		    (strcmp(rl.status, "active") == 0 && (st =
+		    delinquency_gate(r, w, db, rl.tenant, rl.plan)) != ST_OK) ||
 		    (st = member_limit_check(r, w, db, &rl)) != ST_OK)
 			return st;
 	} else if ((st = plan_check(r, w, db, &rl)) != ST_OK)
@@ -482,6 +513,9 @@ relay_move(struct req *r, struct resp *w, const char *to,
 	if (strcmp(rl.status, "delinquent") == 0 && strcmp(to, "active") == 0)
 		return resp_fail(w, ST_CONFLICT, "this relay is delinquent: it "
 		    "becomes active again when its invoices are paid");
+	if (strcmp(to, "active") == 0 && strcmp(rl.status, "active") != 0 &&
+	    (st = delinquency_gate(r, w, db, rl.tenant, rl.plan)) != ST_OK)
+		return st;
 	if (strcmp(rl.status, to) != 0) {
 		if (db_begin(db) != DB_OK)
 			return ST_UNAVAILABLE;

@@ -75,7 +75,9 @@ tenants_list(struct req *r, struct resp *w)
  * POST /tenants (any signer, no body): the signer's tenant, created on
  * first call with a Stripe customer made before the row is written. The
  * customer's idempotency key comes from the pubkey, so concurrent first
- * calls get the same customer and the insert keeps one row.
+ * calls get the same customer and the insert keeps one row; a customer
+ * whose answer was lost is found again by its metadata, even after
+ * Stripe forgot the key.
  * 200 Tenant; 502 stripe-error (no row); 503 not-configured.
  */
 enum status
@@ -83,8 +85,9 @@ tenants_create(struct req *r, struct resp *w)
 {
 	struct tenant t;
 	struct stripe stripe;
+	struct stripe_fail fail;
 	struct db *db;
-	char *customer = NULL, *err = NULL;
+	char *customer = NULL;
 	enum dbrc rc;
 
 	if ((db = app_db(r->app)) == NULL)
@@ -97,10 +100,11 @@ tenants_create(struct req *r, struct resp *w)
 		return resp_fail(w, ST_NOT_CONFIGURED,
 		    "STRIPE_SECRET_KEY is not set, so no tenant can be created");
 	stripe_init(&stripe, &r->app->cfg);
-	if (stripe_customer_create(&stripe, r->signer, &customer, &err) == -1) {
+	if (stripe_customer_ensure(&stripe, r->signer, &customer, &fail) ==
+	    -1) {
 		log_warnx("tenant %s: stripe customer: %s", r->signer,
-		    err != NULL ? err : "failed");
-		free(err);
+		    fail.msg != NULL ? fail.msg : "failed");
+		stripe_fail_release(&fail);
 		return resp_fail(w, ST_STRIPE_ERROR,
 		    "the payment provider could not create a customer; try "
 		    "again later");
@@ -196,7 +200,9 @@ tenants_update(struct req *r, struct resp *w)
 			    "tenant", t.pubkey);
 		if (rc == DB_OK)
 			rc = db_tenant_mark_billing(db, t.pubkey, now);
-		if (rc == DB_OK)
+		if (rc == DB_OK && sealed != NULL)
+			rc = db_guard_retry_tenant(db, t.pubkey, now);
+		if (rc == DB_OK || rc == DB_DONE)
 			rc = db_commit(db);
 		else
 			db_rollback(db);

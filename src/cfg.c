@@ -15,6 +15,7 @@
 #include "core.h"
 #include "cfg.h"
 #include "nostr.h"
+#include "nwc.h"
 
 enum cfgtype {
 	T_STR, /* free text; min 1 forbids empty */
@@ -97,6 +98,10 @@ static const struct cfgvar {
 	    "", 0, 0, 0 },
 	[CFG_RELAY_CA_FILE] = { "RELAY_CA_FILE", T_STR, "", 0, 0, 0 },
 	[CFG_HTTP_TIMEOUT] = { "HTTP_TIMEOUT", T_INT, "10", 0, 1, 300 },
+	/* 0: NIP-47 calls wait 10 s, pay_invoice 30 s. */
+	[CFG_NWC_TIMEOUT] = { "NWC_TIMEOUT", T_INT, "0", 0, 0, 300 },
+	[CFG_ALLOW_PRIVATE_ADDRESSES] = { "ALLOW_PRIVATE_ADDRESSES", T_BOOL,
+	    "0", 0, 0, 1 },
 };
 
 struct errbuf {
@@ -291,10 +296,12 @@ static void
 cfg_value(struct config *c, enum cfgkey k, const char *v, struct errbuf *e)
 {
 	const struct cfgvar *cv = &cfgvars[k];
+	struct arena a = { NULL };
+	struct decimal dec;
+	struct nwc_uri uri;
 	unsigned char key[32];
+	const char *why;
 	size_t i;
-	char *end;
-	double d;
 
 	c->str[k] = xstrdup(v);
 	c->list[k] = NULL;
@@ -370,20 +377,14 @@ cfg_value(struct config *c, enum cfgkey k, const char *v, struct errbuf *e)
 			c->dbpath = xasprintf("%s/%s", CFG_STATE_DIR, v);
 		break;
 	case T_DECIMAL:
-		if (*v == '\0')
-			break;
-		errno = 0;
-		d = strtod(v, &end);
-		if (errno != 0 || *end != '\0' || !(d > 0) || d > 1e12)
-			cfg_err(e, "%s: %s is not a positive number", cv->name,
-			    v);
+		if (*v != '\0' && decimal_parse(v, &dec) == -1)
+			cfg_err(e, "%s: %s is not a positive decimal number "
+			    "below 10^12 with at most 12 decimals", cv->name, v);
 		break;
 	case T_NWC:
-		if (*v != '\0' &&
-		    strncmp(v, "nostr+walletconnect:", 20) != 0 &&
-		    strncmp(v, "nostrwalletconnect:", 19) != 0)
-			cfg_err(e, "%s: not a nostr+walletconnect:// URI",
-			    cv->name);
+		if (*v != '\0' && nwc_uri_parse(&a, v, &uri, &why) == -1)
+			cfg_err(e, "%s: %s", cv->name, why);
+		arena_free(&a);
 		break;
 	}
 }

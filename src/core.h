@@ -43,6 +43,24 @@ int parse_int64(const char *, int64_t min, int64_t max, int64_t *out);
 int is_utf8(const char *, size_t);
 void explicit_zero(void *, size_t);
 int ct_equal(const void *, const void *, size_t);
+/*
+ * An exact positive decimal: units / 10^scale, e.g. "97123.45" is 9712345
+ * and 2. At most 12 digits before and 12 after the point, 18 in all (so
+ * units fits 64 bits), no sign, no exponent, above zero. 0 or -1.
+ */
+struct decimal {
+	uint64_t units;
+	int scale;
+};
+int decimal_parse(const char *, struct decimal *);
+
+/*
+ * slot.c: at most n holders at once across processes: a descriptor that
+ * holds slot i of base, or -1 when all n are taken. slot_give (or the
+ * process's end, even by a signal) frees it.
+ */
+int slot_take(const char *base, int n);
+void slot_give(int);
 
 /* log.c: one line per event to stderr, "prog: level: message" */
 void log_init(const char *prog);

@@ -203,3 +203,111 @@ db_col_text(struct arena *a, sqlite3_stmt *s, int i)
 	return arena_strndup(a, (const char *)t,
 	    (size_t)sqlite3_column_bytes(s, i));
 }
+
+char *
+db_col_textn(struct arena *a, sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NULL :
+	    db_col_text(a, s, i);
+}
+
+int64_t
+db_col_opt(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int64(s, i);
+}
+
+static int
+db_bind_v(sqlite3_stmt *s, const struct dbv *v, size_t n)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		switch (v[i].type) {
+		case DBV_TEXT:
+			rc = db_bind_text(s, (int)i + 1, v[i].s);
+			break;
+		case DBV_INT:
+			rc = db_bind_int(s, (int)i + 1, v[i].i);
+			break;
+		default:
+			rc = sqlite3_bind_null(s, (int)i + 1) == SQLITE_OK ?
+			    0 : -1;
+			break;
+		}
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
+sqlite3_stmt *
+db_query_v(struct db *db, enum stmt st, const struct dbv *v, size_t n)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(db, st)) == NULL)
+		return NULL;
+	if (db_bind_v(s, v, n) == -1) {
+		(void)db_fail(db, s, "db_query");
+		return NULL;
+	}
+	return s;
+}
+
+enum dbrc
+db_write_v(struct db *db, enum stmt st, const struct dbv *v, size_t n)
+{
+	sqlite3_stmt *s;
+	enum dbrc rc;
+
+	if ((s = db_query_v(db, st, v, n)) == NULL)
+		return DB_ERROR;
+	if ((rc = db_step(db, s)) == DB_DONE)
+		rc = sqlite3_changes(db->h) >= 1 ? DB_OK : DB_DONE;
+	else if (rc == DB_ROW)
+		rc = DB_OK;
+	db_reset(s);
+	return rc;
+}
+
+enum dbrc
+db_rows(struct db *db, struct arena *a, sqlite3_stmt *s, size_t size,
+    db_row_fn fn, void *outp, size_t *n)
+{
+	char *v = NULL;
+	size_t cap = 0;
+	enum dbrc rc;
+
+	*n = 0;
+	memcpy(outp, &v, sizeof(v));
+	if (s == NULL)
+		return DB_ERROR;
+	while ((rc = db_step(db, s)) == DB_ROW) {
+		v = arena_grow(a, v, *n, &cap, size);
+		fn(a, s, v + *n * size);
+		(*n)++;
+	}
+	db_reset(s);
+	memcpy(outp, &v, sizeof(v));
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
+enum dbrc
+db_row1(struct db *db, struct arena *a, sqlite3_stmt *s, db_row_fn fn,
+    void *row)
+{
+	enum dbrc rc;
+
+	if (s == NULL)
+		return DB_ERROR;
+	if ((rc = db_step(db, s)) == DB_ROW) {
+		fn(a, s, row);
+		rc = DB_OK;
+	} else if (rc == DB_DONE)
+		rc = DB_NOTFOUND;
+	db_reset(s);
+	return rc;
+}

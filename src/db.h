@@ -67,6 +67,54 @@ enum stmt {
 	STMT_ROBOT_PUB_PUT,
 	STMT_ACTIVITY_INSERT,
 	STMT_ACTIVITY_LIST_RESOURCE,
+	/* billing: tenants (db_billing.c) */
+	STMT_TENANT_BY_CUSTOMER,
+	STMT_TENANT_BILLING_DUE,
+	STMT_TENANT_BILLING_DONE,
+	STMT_TENANT_SET_SUBSCRIPTION,
+	STMT_TENANT_FORGET_SUBSCRIPTION,
+	STMT_TENANT_SET_SUB_STATUS,
+	STMT_TENANT_BUMP_WRITE_SEQ,
+	STMT_TENANT_SET_PAST_DUE,
+	STMT_TENANT_CLEAR_PAST_DUE,
+	STMT_TENANT_SET_NWC_ERROR,
+	STMT_TENANT_SET_DELINQUENT,
+	STMT_TENANT_DUNNING,
+	STMT_TENANT_NWC_SEALED,
+	STMT_RELAY_BILLABLE,
+	STMT_RELAY_IDS_BY_STATUS,
+	STMT_SUBCREATE_GET,
+	STMT_SUBCREATE_PUT,
+	STMT_SUBCREATE_FAILED,
+	STMT_SUBCREATE_DELETE,
+	STMT_STRIPE_EVENT_INSERT,
+	STMT_STRIPE_EVENT_EFFECT,
+	STMT_STRIPE_EVENT_LIST,
+	STMT_PRICE_GET,
+	STMT_PRICE_PUT,
+	STMT_REVENUE,
+	/* billing: invoices, bolt11s, the NWC guard (db_invoice.c) */
+	STMT_INVOICE_GET,
+	STMT_INVOICE_LIST_TENANT,
+	STMT_INVOICE_LIST_ALL,
+	STMT_INVOICE_PUT,
+	STMT_INVOICE_OPEN_COUNT,
+	STMT_INVOICE_DUE_DM,
+	STMT_INVOICE_SET_DUE_SENT,
+	STMT_INVOICE_AUTOPAY,
+	STMT_BOLT11_USABLE,
+	STMT_BOLT11_INSERT,
+	STMT_BOLT11_CHECK_DUE,
+	STMT_BOLT11_SETTLED,
+	STMT_BOLT11_CHECKED,
+	STMT_GUARD_GET,
+	STMT_GUARD_CLAIM,
+	STMT_GUARD_SET_BOLT11,
+	STMT_GUARD_PAID,
+	STMT_GUARD_RETRY_AT,
+	STMT_GUARD_RETRY_TENANT,
+	STMT_GUARD_NOTE,
+	STMT_GUARD_FAILED,
 	STMT__MAX
 };
 
@@ -110,6 +158,44 @@ void db_rollback(struct db *);
 /* Bind helpers (1-based index); 0 or -1. */
 int db_bind_text(sqlite3_stmt *, int, const char *);
 int db_bind_int(sqlite3_stmt *, int, int64_t);
+
+/*
+ * A statement's parameters as a typed list, so a call names each value
+ * once: db_write(db, STMT_X, DBV_T(id), DBV_I(now)). DBV_T(NULL) and
+ * DBV_OI(negative) bind SQL NULL.
+ */
+struct dbv {
+	enum { DBV_NULL, DBV_TEXT, DBV_INT } type;
+	const char *s;
+	int64_t i;
+};
+#define DBV_T(x) ((struct dbv){ DBV_TEXT, (x), 0 })
+#define DBV_I(x) ((struct dbv){ DBV_INT, NULL, (int64_t)(x) })
+#define DBV_OI(x) ((int64_t)(x) < 0 ? (struct dbv){ DBV_NULL, NULL, 0 } : \
+    (struct dbv){ DBV_INT, NULL, (int64_t)(x) })
+#define DBV_LIST(...) (const struct dbv[]){ __VA_ARGS__ }, \
+    sizeof((const struct dbv[]){ __VA_ARGS__ }) / sizeof(struct dbv)
+/* Bind and step a write: DB_OK if it changed a row, DB_DONE if none. */
+enum dbrc db_write_v(struct db *, enum stmt, const struct dbv *, size_t);
+#define db_write(db, st, ...) db_write_v((db), (st), DBV_LIST(__VA_ARGS__))
+/* Bind a query; the caller steps it and calls db_reset(). NULL: failed. */
+sqlite3_stmt *db_query_v(struct db *, enum stmt, const struct dbv *, size_t);
+#define db_query(db, st, ...) db_query_v((db), (st), DBV_LIST(__VA_ARGS__))
+/*
+ * Read rows: fn fills one row struct of size bytes from the statement.
+ * db_rows collects every row into an arena array stored at outp (the
+ * address of a T *) and *n; db_row1 reads one: DB_NOTFOUND if none. A
+ * NULL statement (a failed db_query) gives DB_ERROR.
+ */
+typedef void (*db_row_fn)(struct arena *, sqlite3_stmt *, void *row);
+enum dbrc db_rows(struct db *, struct arena *, sqlite3_stmt *, size_t size,
+    db_row_fn, void *outp, size_t *n);
+enum dbrc db_row1(struct db *, struct arena *, sqlite3_stmt *, db_row_fn,
+    void *row);
+/* Column as int64, or -1 for NULL. */
+int64_t db_col_opt(sqlite3_stmt *, int);
+/* Column text copied into the arena, or NULL for NULL. */
+char *db_col_textn(struct arena *, sqlite3_stmt *, int);
 /* Column text copied into the arena ("" for NULL). */
 char *db_col_text(struct arena *, sqlite3_stmt *, int);
 
@@ -153,9 +239,16 @@ struct tenant {
 	int64_t past_due_at; /* -1 when not past due */
 	int nwc_is_set;
 	const char *nwc_error;
+	const char *subscription_status; /* Stripe's word, or NULL */
+	int64_t delinquent_at; /* -1 unless relays are suspended for debt */
+	int64_t subscription_generation; /* bumped when one is forgotten */
+	int64_t stripe_write_seq; /* bumped after each subscription update */
+	int64_t billing_marked_at; /* -1 when not marked */
 };
 enum dbrc db_tenant_get(struct db *, struct arena *, const char *pubkey,
     struct tenant *);
+/* One row of TENANT_COLUMNS (db_sql.c), for the files that select it. */
+void db_tenant_row(struct arena *, sqlite3_stmt *, struct tenant *);
 enum dbrc db_tenant_list(struct db *, struct arena *, struct tenant **,
     size_t *n);
 /* DB_OK if inserted, DB_DONE if the tenant already existed. */
@@ -164,7 +257,11 @@ enum dbrc db_tenant_insert(struct db *, const char *pubkey, int64_t now,
 /* sealed NULL clears the wallet URL; nwc_error is cleared either way. */
 enum dbrc db_tenant_set_nwc(struct db *, const char *pubkey,
     const char *sealed);
-/* Mark the tenant for the billing worker's reconciliation. */
+/*
+ * Mark the tenant for the billing worker's reconciliation. A mark is
+ * always later than the one before, so the worker clears only the mark
+ * it saw (db_billing_done) and never one made during its pass.
+ */
 enum dbrc db_tenant_mark_billing(struct db *, const char *pubkey,
     int64_t now);
 
@@ -291,5 +388,224 @@ enum dbrc db_activity_add(struct db *, const char *tenant, int64_t now,
 enum dbrc db_activity_list(struct db *, struct arena *,
     const char *resource_type, const char *resource_id, int64_t before,
     int64_t limit, struct activity **, size_t *n);
+
+/* db_billing.c: tenants' billing state, webhook events, the BTC price */
+enum dbrc db_tenant_by_customer(struct db *, struct arena *,
+    const char *customer_id, struct tenant *);
+/*
+ * Tenants the billing pass reconciles: marked ones, those with a
+ * subscription not reconciled since daily_before, those in dunning not
+ * reconciled since dunning_before, or all when all.
+ */
+struct billing_due {
+	const char *pubkey;
+	int64_t marked_at; /* -1: not marked */
+};
+enum dbrc db_billing_due(struct db *, struct arena *, int64_t daily_before,
+    int64_t dunning_before, int all, int64_t limit, struct billing_due **,
+    size_t *n);
+/* Reconciled at now; clears the mark only if it is still marked_at. */
+enum dbrc db_billing_done(struct db *, const char *pubkey, int64_t marked_at,
+    int64_t now);
+enum dbrc db_tenant_set_subscription(struct db *, const char *pubkey,
+    const char *subscription_id, const char *status);
+/* Forget subscription_id (only if it is still the tenant's). */
+enum dbrc db_tenant_forget_subscription(struct db *, const char *pubkey,
+    const char *subscription_id, const char *status);
+enum dbrc db_tenant_set_sub_status(struct db *, const char *pubkey,
+    const char *subscription_id, const char *status);
+enum dbrc db_tenant_bump_write_seq(struct db *, const char *pubkey);
+/* past_due_at = at unless already set; DB_DONE if it was. */
+enum dbrc db_tenant_set_past_due(struct db *, const char *pubkey, int64_t at);
+enum dbrc db_tenant_clear_past_due(struct db *, const char *pubkey);
+enum dbrc db_tenant_set_nwc_error(struct db *, const char *pubkey,
+    const char *error);
+/* at < 0 clears it. */
+enum dbrc db_tenant_set_delinquent(struct db *, const char *pubkey,
+    int64_t at);
+/* The sealed NWC URL, or NULL (DB_OK either way). */
+enum dbrc db_tenant_nwc_sealed(struct db *, struct arena *,
+    const char *pubkey, const char **sealed);
+
+/* Tenants in dunning: past due, or delinquent. */
+struct dunning {
+	const char *pubkey;
+	int64_t past_due_at; /* -1: none */
+	int64_t delinquent_at; /* -1: none */
+	int64_t open_invoices;
+};
+enum dbrc db_dunning_list(struct db *, struct arena *, struct dunning **,
+    size_t *n);
+
+/* Active relays per Stripe price setting: what the subscription bills. */
+struct billable {
+	const char *plan;
+	const char *price_setting; /* config key of the plan's price */
+	int64_t count;
+};
+enum dbrc db_relay_billable(struct db *, struct arena *, const char *tenant,
+    struct billable **, size_t *n);
+/* Ids of tenant's relays with status; only paid plans' when paid_only. */
+enum dbrc db_relay_ids(struct db *, struct arena *, const char *tenant,
+    const char *status, int paid_only, const char ***ids, size_t *n);
+
+/* A subscription create whose answer is not recorded (stripe.md §1.3). */
+struct subcreate {
+	const char *idempotency_key;
+	const char *form;
+	int64_t started_at;
+	int64_t attempts;
+};
+enum dbrc db_subcreate_get(struct db *, struct arena *, const char *tenant,
+    struct subcreate *);
+enum dbrc db_subcreate_put(struct db *, const char *tenant, const char *key,
+    const char *form, int64_t now);
+enum dbrc db_subcreate_failed(struct db *, const char *tenant,
+    const char *error);
+enum dbrc db_subcreate_delete(struct db *, const char *tenant);
+
+/* Stripe webhook events (workers.md §3). */
+struct stripe_event {
+	const char *id, *type;
+	int64_t created, received_at;
+	const char *tenant; /* NULL: none found */
+	const char *object_id;
+	const char *effect;
+};
+/* DB_OK if recorded now, DB_DONE if the id was recorded before. */
+enum dbrc db_stripe_event_insert(struct db *, const char *id,
+    const char *type, int64_t created, int64_t now);
+enum dbrc db_stripe_event_effect(struct db *, const char *id,
+    const char *tenant, const char *object_id, const char *effect);
+enum dbrc db_stripe_event_list(struct db *, struct arena *, int64_t limit,
+    struct stripe_event **, size_t *n);
+
+/* The cached BTC price in USD, as decimal text; DB_NOTFOUND if none. */
+enum dbrc db_price_get(struct db *, struct arena *, const char **price,
+    int64_t *fetched_at);
+enum dbrc db_price_put(struct db *, const char *price, int64_t now);
+
+struct revenue {
+	const char *month; /* YYYY-MM */
+	const char *method; /* card, nwc, lightning, other */
+	const char *currency;
+	int64_t invoices, collected;
+};
+enum dbrc db_revenue(struct db *, struct arena *, const char *since_month,
+    struct revenue **, size_t *n);
+
+/* db_invoice.c: the invoice mirror, bolt11s and the NWC guard */
+struct invoice {
+	const char *id; /* in_... */
+	const char *tenant;
+	const char *status; /* draft, open, paid, void, uncollectible */
+	const char *currency;
+	int64_t amount_due, amount_paid;
+	int64_t period_start, period_end; /* -1: unknown */
+	int64_t created_at;
+	int64_t due_date, paid_at, voided_at; /* -1: none */
+	const char *paid_via; /* stripe, nwc, lightning or NULL */
+	const char *hosted_invoice_url; /* NULL: none */
+	const char *subscription_id; /* NULL: none */
+	int paid_out_of_band;
+	int64_t attempt_count;
+	const char *billing_reason; /* NULL: unknown */
+};
+enum dbrc db_invoice_get(struct db *, struct arena *, const char *id,
+    struct invoice *);
+/* A tenant's invoices (all of them when tenant is NULL), newest first. */
+enum dbrc db_invoice_list(struct db *, struct arena *, const char *tenant,
+    int with_drafts, int64_t limit, struct invoice **, size_t *n);
+/*
+ * Upsert from what Stripe says. The status never moves backwards (draft
+ * < open < uncollectible < paid, void; paid and void are final), so a
+ * late event cannot reopen a paid invoice: DB_DONE when ignored. paid_via
+ * is derived: stripe unless paid out of band, then nwc or lightning from
+ * our own records, else NULL.
+ */
+enum dbrc db_invoice_put(struct db *, const struct invoice *, int64_t now);
+/* Open invoices of the tenant. */
+enum dbrc db_invoice_open_count(struct db *, const char *tenant, int64_t *n);
+/* Open invoices of tenants without a wallet whose "payment due" DM is due. */
+enum dbrc db_invoice_due_dm(struct db *, struct arena *, struct invoice **,
+    size_t *n);
+enum dbrc db_invoice_set_due_sent(struct db *, const char *id, int64_t now);
+
+/* An NWC auto-payment guard row (workers.md §2.3). */
+struct nwc_guard {
+	const char *invoice_id;
+	const char *state; /* pending, paid, failed */
+	int64_t msats; /* -1: not yet */
+	const char *bolt11; /* NULL: make_invoice not recorded */
+	const char *payment_hash;
+	int64_t expires_at; /* -1 */
+	int64_t attempts;
+	int64_t retry_at; /* -1 */
+	const char *error;
+};
+/* Work of the auto-pay duty: an open invoice of a tenant with a wallet. */
+struct autopay {
+	struct invoice inv;
+	struct nwc_guard g; /* g.state NULL: no guard yet */
+};
+/* Guards to finish, and open invoices to try (retry_at passed). */
+enum dbrc db_autopay_list(struct db *, struct arena *, int64_t now,
+    struct autopay **, size_t *n);
+enum dbrc db_guard_get(struct db *, struct arena *, const char *invoice_id,
+    struct nwc_guard *);
+/*
+ * Insert the guard before any wallet call, or restart a failed one whose
+ * retry time has come: DB_OK if this pass owns the payment now, DB_DONE
+ * if not (a guard is in the way, or the tenant holds an unexpired manual
+ * bolt11 for it).
+ */
+enum dbrc db_guard_claim(struct db *, const char *invoice_id, int64_t now);
+enum dbrc db_guard_set_bolt11(struct db *, const char *invoice_id,
+    int64_t msats, const char *bolt11, const char *payment_hash,
+    int64_t expires_at, int64_t now);
+/* Paid by the wallet; Stripe is to be told now (retry_at = now). */
+enum dbrc db_guard_paid(struct db *, const char *invoice_id, int64_t now);
+/* When to look at a paid or failed guard again; -1: never (done). */
+enum dbrc db_guard_retry_at(struct db *, const char *invoice_id,
+    int64_t retry_at);
+/* Why a pending guard waits (what the wallet said), for a later DM. */
+enum dbrc db_guard_note(struct db *, const char *invoice_id,
+    const char *error);
+/* A new wallet URL: the tenant's failed auto-payments are tried now. */
+enum dbrc db_guard_retry_tenant(struct db *, const char *tenant, int64_t now);
+enum dbrc db_guard_failed(struct db *, const char *invoice_id,
+    const char *error, int64_t retry_at, int64_t now);
+
+struct bolt11_row {
+	const char *payment_hash;
+	const char *invoice_id;
+	const char *bolt11;
+	int64_t msats;
+	int64_t created_at, expires_at;
+	int64_t settled_at; /* -1 */
+	int64_t checked_at; /* -1 */
+	const char *tenant; /* the invoice's (db_bolt11_check_due) */
+	const char *invoice_status;
+};
+/* The newest bolt11 of the invoice still payable after now. */
+enum dbrc db_bolt11_usable(struct db *, struct arena *, const char *invoice_id,
+    int64_t now, struct bolt11_row *);
+/*
+ * Store a bolt11 unless an NWC auto-payment owns the invoice (pending or
+ * paid guard): DB_OK stored, DB_DONE refused.
+ */
+enum dbrc db_bolt11_insert(struct db *, const struct bolt11_row *);
+/*
+ * Bolt11s to look up: unsettled, unexpired (or expired since the last
+ * check), not checked since checked_before; and settled ones whose
+ * invoice is still open (Stripe not told yet).
+ */
+enum dbrc db_bolt11_check_due(struct db *, struct arena *, int64_t now,
+    int64_t checked_before, int64_t expired_after, struct bolt11_row **,
+    size_t *n);
+enum dbrc db_bolt11_settled(struct db *, const char *payment_hash,
+    int64_t settled_at, int64_t now);
+enum dbrc db_bolt11_checked(struct db *, const char *payment_hash,
+    int64_t now);
 
 #endif

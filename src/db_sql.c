@@ -24,7 +24,8 @@ const char *const stmts[STMT__MAX] = {
 
 #define TENANT_COLUMNS "pubkey, created_at, stripe_customer_id, " \
 	"stripe_subscription_id, past_due_at, nwc_url_sealed IS NOT NULL, " \
-	"nwc_error"
+	"nwc_error, subscription_status, delinquent_at, " \
+	"subscription_generation, stripe_write_seq, billing_marked_at"
 	[STMT_TENANT_GET] =
 	    "SELECT " TENANT_COLUMNS " FROM tenant WHERE pubkey = ?1",
 	[STMT_TENANT_LIST] =
@@ -36,8 +37,10 @@ const char *const stmts[STMT__MAX] = {
 	[STMT_TENANT_SET_NWC] =
 	    "UPDATE tenant SET nwc_url_sealed = ?2, nwc_error = '' "
 	    "WHERE pubkey = ?1",
+	/* Strictly later than the last mark: see db_tenant_mark_billing(). */
 	[STMT_TENANT_MARK_BILLING] =
-	    "UPDATE tenant SET billing_marked_at = ?2 WHERE pubkey = ?1",
+	    "UPDATE tenant SET billing_marked_at = "
+	    "max(?2, coalesce(billing_marked_at, 0) + 1) WHERE pubkey = ?1",
 
 #define RELAY_COLUMNS "id, tenant, schema, subdomain, plan, status, " \
 	"synced, sync_error, info_name, info_icon, info_description, " \
@@ -156,4 +159,255 @@ const char *const stmts[STMT__MAX] = {
 	    "WHERE resource_type = ?1 AND resource_id = ?2 "
 	    "AND (?3 = 0 OR created_at < ?3) "
 	    "ORDER BY created_at DESC, id DESC LIMIT ?4",
+
+	/* --- billing: tenants, events, price (db_billing.c) --- */
+	[STMT_TENANT_BY_CUSTOMER] =
+	    "SELECT " TENANT_COLUMNS " FROM tenant "
+	    "WHERE stripe_customer_id = ?1",
+	/* Each branch walks a partial index, so an idle pass reads nothing. */
+	[STMT_TENANT_BILLING_DUE] =
+	    "SELECT pubkey, billing_marked_at FROM tenant "
+	    "WHERE billing_marked_at IS NOT NULL "
+	    "UNION SELECT pubkey, billing_marked_at FROM tenant "
+	    "WHERE stripe_subscription_id IS NOT NULL "
+	    "AND billing_reconciled_at IS NULL "
+	    "UNION SELECT pubkey, billing_marked_at FROM tenant "
+	    "WHERE stripe_subscription_id IS NOT NULL "
+	    "AND billing_reconciled_at <= ?1 "
+	    "UNION SELECT pubkey, billing_marked_at FROM tenant "
+	    "WHERE (past_due_at IS NOT NULL OR delinquent_at IS NOT NULL) "
+	    "AND (billing_reconciled_at IS NULL "
+	    "OR billing_reconciled_at <= ?2) "
+	    "UNION SELECT pubkey, billing_marked_at FROM tenant WHERE ?3 "
+	    "ORDER BY 1 LIMIT ?4",
+	[STMT_TENANT_BILLING_DONE] =
+	    "UPDATE tenant SET billing_reconciled_at = ?3, "
+	    "billing_marked_at = CASE WHEN billing_marked_at IS ?2 THEN NULL "
+	    "ELSE billing_marked_at END WHERE pubkey = ?1",
+	[STMT_TENANT_SET_SUBSCRIPTION] =
+	    "UPDATE tenant SET stripe_subscription_id = ?2, "
+	    "subscription_status = ?3 WHERE pubkey = ?1",
+	[STMT_TENANT_FORGET_SUBSCRIPTION] =
+	    "UPDATE tenant SET stripe_subscription_id = NULL, "
+	    "subscription_status = ?3, "
+	    "subscription_generation = subscription_generation + 1 "
+	    "WHERE pubkey = ?1 AND stripe_subscription_id IS ?2",
+	[STMT_TENANT_SET_SUB_STATUS] =
+	    "UPDATE tenant SET subscription_status = ?3 "
+	    "WHERE pubkey = ?1 AND stripe_subscription_id = ?2",
+	[STMT_TENANT_BUMP_WRITE_SEQ] =
+	    "UPDATE tenant SET stripe_write_seq = stripe_write_seq + 1 "
+	    "WHERE pubkey = ?1",
+	[STMT_TENANT_SET_PAST_DUE] =
+	    "UPDATE tenant SET past_due_at = ?2 "
+	    "WHERE pubkey = ?1 AND past_due_at IS NULL",
+	[STMT_TENANT_CLEAR_PAST_DUE] =
+	    "UPDATE tenant SET past_due_at = NULL WHERE pubkey = ?1",
+	[STMT_TENANT_SET_NWC_ERROR] =
+	    "UPDATE tenant SET nwc_error = ?2 WHERE pubkey = ?1",
+	[STMT_TENANT_SET_DELINQUENT] =
+	    "UPDATE tenant SET delinquent_at = ?2 WHERE pubkey = ?1",
+	[STMT_TENANT_DUNNING] =
+	    "SELECT t.pubkey, t.past_due_at, t.delinquent_at, "
+	    "(SELECT count(*) FROM invoice i WHERE i.tenant = t.pubkey "
+	    "AND i.status = 'open') FROM tenant t "
+	    "WHERE t.past_due_at IS NOT NULL OR t.delinquent_at IS NOT NULL "
+	    "ORDER BY t.pubkey",
+	[STMT_TENANT_NWC_SEALED] =
+	    "SELECT nwc_url_sealed FROM tenant WHERE pubkey = ?1",
+	[STMT_RELAY_BILLABLE] =
+	    "SELECT r.plan, p.stripe_price_setting, count(*) FROM relay r "
+	    "JOIN plan p ON p.id = r.plan WHERE r.tenant = ?1 "
+	    "AND r.status = 'active' AND p.stripe_price_setting IS NOT NULL "
+	    "GROUP BY r.plan, p.stripe_price_setting ORDER BY r.plan",
+	[STMT_RELAY_IDS_BY_STATUS] =
+	    "SELECT r.id FROM relay r JOIN plan p ON p.id = r.plan "
+	    "WHERE r.tenant = ?1 AND r.status = ?2 "
+	    "AND (?3 = 0 OR p.stripe_price_setting IS NOT NULL) ORDER BY r.id",
+	[STMT_SUBCREATE_GET] =
+	    "SELECT idempotency_key, form, started_at, attempts "
+	    "FROM subscription_create WHERE tenant = ?1",
+	[STMT_SUBCREATE_PUT] =
+	    "INSERT INTO subscription_create (tenant, idempotency_key, form, "
+	    "started_at) VALUES (?1, ?2, ?3, ?4)",
+	[STMT_SUBCREATE_FAILED] =
+	    "UPDATE subscription_create SET attempts = attempts + 1, "
+	    "last_error = ?2 WHERE tenant = ?1",
+	[STMT_SUBCREATE_DELETE] =
+	    "DELETE FROM subscription_create WHERE tenant = ?1",
+	[STMT_STRIPE_EVENT_INSERT] =
+	    "INSERT INTO stripe_event (id, type, created, received_at) "
+	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
+	[STMT_STRIPE_EVENT_EFFECT] =
+	    "UPDATE stripe_event SET tenant = ?2, object_id = ?3, effect = ?4 "
+	    "WHERE id = ?1",
+	[STMT_STRIPE_EVENT_LIST] =
+	    "SELECT id, type, created, received_at, tenant, object_id, effect "
+	    "FROM stripe_event ORDER BY received_at DESC, rowid DESC "
+	    "LIMIT ?1",
+	[STMT_PRICE_GET] =
+	    "SELECT price, fetched_at FROM btc_price WHERE currency = 'usd'",
+	[STMT_PRICE_PUT] =
+	    "INSERT INTO btc_price (currency, price, fetched_at) "
+	    "VALUES ('usd', ?1, ?2) ON CONFLICT (currency) DO UPDATE SET "
+	    "price = excluded.price, fetched_at = excluded.fetched_at",
+	[STMT_REVENUE] =
+	    "SELECT month, method, currency, invoices, collected "
+	    "FROM revenue_by_month WHERE month >= ?1",
+
+	/* --- billing: invoices, bolt11s, the NWC guard (db_invoice.c) --- */
+#define INVOICE_COLUMNS "i.id, i.tenant, i.status, i.currency, " \
+	"i.amount_due, i.amount_paid, i.period_start, i.period_end, " \
+	"i.created_at, i.due_date, i.paid_at, i.voided_at, i.paid_via, " \
+	"i.hosted_invoice_url, i.subscription_id, i.paid_out_of_band, " \
+	"i.attempt_count, i.billing_reason"
+	[STMT_INVOICE_GET] =
+	    "SELECT " INVOICE_COLUMNS " FROM invoice i WHERE i.id = ?1",
+	[STMT_INVOICE_LIST_TENANT] =
+	    "SELECT " INVOICE_COLUMNS " FROM invoice i WHERE i.tenant = ?1 "
+	    "AND (?2 OR i.status <> 'draft') "
+	    "ORDER BY i.created_at DESC, i.id LIMIT ?3",
+	[STMT_INVOICE_LIST_ALL] =
+	    "SELECT " INVOICE_COLUMNS " FROM invoice i "
+	    "WHERE (?2 OR i.status <> 'draft') "
+	    "ORDER BY i.created_at DESC, i.id LIMIT ?3",
+	/*
+	 * Statuses only move forwards (workers.md §3); paid_via is ours to
+	 * know for payments made outside Stripe, and once set stays.
+	 */
+#define INVOICE_RANK(x) "CASE " x " WHEN 'draft' THEN 0 WHEN 'open' " \
+	"THEN 1 WHEN 'uncollectible' THEN 2 ELSE 3 END"
+#define INVOICE_PAID_VIA "CASE WHEN ?3 <> 'paid' THEN NULL " \
+	"WHEN ?15 = 0 THEN 'stripe' " \
+	"WHEN EXISTS (SELECT 1 FROM invoice_nwc_payment g " \
+	"WHERE g.invoice_id = ?1 AND g.state = 'paid') THEN 'nwc' " \
+	"WHEN EXISTS (SELECT 1 FROM bolt11 b WHERE b.invoice_id = ?1 " \
+	"AND b.settled_at IS NOT NULL) THEN 'lightning' END"
+	[STMT_INVOICE_PUT] =
+	    "INSERT INTO invoice (id, tenant, status, currency, amount_due, "
+	    "amount_paid, period_start, period_end, created_at, due_date, "
+	    "paid_at, voided_at, hosted_invoice_url, subscription_id, "
+	    "paid_out_of_band, attempt_count, billing_reason, paid_via, "
+	    "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+	    "?11, ?12, ?13, ?14, ?15, ?16, ?17, " INVOICE_PAID_VIA ", ?18) "
+	    "ON CONFLICT (id) DO UPDATE SET status = excluded.status, "
+	    "currency = excluded.currency, amount_due = excluded.amount_due, "
+	    "amount_paid = excluded.amount_paid, "
+	    "period_start = excluded.period_start, "
+	    "period_end = excluded.period_end, due_date = excluded.due_date, "
+	    "paid_at = coalesce(excluded.paid_at, invoice.paid_at), "
+	    "voided_at = coalesce(excluded.voided_at, invoice.voided_at), "
+	    "hosted_invoice_url = coalesce(excluded.hosted_invoice_url, "
+	    "invoice.hosted_invoice_url), "
+	    "subscription_id = coalesce(excluded.subscription_id, "
+	    "invoice.subscription_id), "
+	    "paid_out_of_band = excluded.paid_out_of_band, "
+	    "attempt_count = max(excluded.attempt_count, invoice.attempt_count), "
+	    "billing_reason = coalesce(excluded.billing_reason, "
+	    "invoice.billing_reason), "
+	    "paid_via = coalesce(invoice.paid_via, excluded.paid_via), "
+	    "updated_at = excluded.updated_at "
+	    "WHERE excluded.tenant = invoice.tenant AND "
+	    "(" INVOICE_RANK("excluded.status") " > "
+	    INVOICE_RANK("invoice.status") " OR excluded.status = "
+	    "invoice.status)",
+	[STMT_INVOICE_OPEN_COUNT] =
+	    "SELECT count(*) FROM invoice WHERE tenant = ?1 AND status = 'open'",
+	[STMT_INVOICE_DUE_DM] =
+	    "SELECT " INVOICE_COLUMNS " FROM invoice i "
+	    "JOIN tenant t ON t.pubkey = i.tenant WHERE i.status = 'open' "
+	    "AND i.payment_due_sent_at IS NULL AND t.nwc_url_sealed IS NULL "
+	    "ORDER BY i.created_at, i.id",
+	[STMT_INVOICE_SET_DUE_SENT] =
+	    "UPDATE invoice SET payment_due_sent_at = ?2 "
+	    "WHERE id = ?1 AND payment_due_sent_at IS NULL",
+#define GUARD_COLUMNS "g.invoice_id, g.state, g.msats, g.bolt11, " \
+	"g.payment_hash, g.expires_at, g.attempts, g.retry_at, g.error"
+	/*
+	 * Guards left pending or due again (a failed payment after a day, a
+	 * paid one Stripe has not heard of), then open invoices of tenants
+	 * with a wallet and no guard yet. Each part walks a partial index.
+	 */
+	[STMT_INVOICE_AUTOPAY] =
+	    "SELECT " INVOICE_COLUMNS ", " GUARD_COLUMNS " FROM "
+	    "invoice_nwc_payment g JOIN invoice i ON i.id = g.invoice_id "
+	    "WHERE g.state = 'pending' "
+	    "UNION ALL SELECT " INVOICE_COLUMNS ", " GUARD_COLUMNS " FROM "
+	    "invoice_nwc_payment g JOIN invoice i ON i.id = g.invoice_id "
+	    "WHERE g.retry_at <= ?1 AND g.state <> 'pending' "
+	    "UNION ALL SELECT " INVOICE_COLUMNS ", " GUARD_COLUMNS " FROM "
+	    "invoice i JOIN tenant t ON t.pubkey = i.tenant "
+	    "LEFT JOIN invoice_nwc_payment g ON g.invoice_id = i.id "
+	    "WHERE i.status = 'open' AND t.nwc_url_sealed IS NOT NULL "
+	    "AND g.invoice_id IS NULL",
+	[STMT_GUARD_GET] =
+	    "SELECT " GUARD_COLUMNS " FROM invoice_nwc_payment g "
+	    "WHERE g.invoice_id = ?1",
+	[STMT_GUARD_CLAIM] =
+	    "INSERT INTO invoice_nwc_payment (invoice_id, state, attempts, "
+	    "created_at, updated_at) SELECT ?1, 'pending', 1, ?2, ?2 "
+	    "WHERE NOT EXISTS (SELECT 1 FROM bolt11 WHERE invoice_id = ?1 "
+	    "AND settled_at IS NULL AND expires_at > ?2) "
+	    "ON CONFLICT (invoice_id) DO UPDATE SET state = 'pending', "
+	    "attempts = invoice_nwc_payment.attempts + 1, msats = NULL, "
+	    "bolt11 = NULL, payment_hash = NULL, expires_at = NULL, "
+	    "retry_at = NULL, error = '', updated_at = ?2 "
+	    "WHERE invoice_nwc_payment.state = 'failed' "
+	    "AND invoice_nwc_payment.retry_at <= ?2",
+	[STMT_GUARD_SET_BOLT11] =
+	    "UPDATE invoice_nwc_payment SET msats = ?2, bolt11 = ?3, "
+	    "payment_hash = ?4, expires_at = ?5, updated_at = ?6 "
+	    "WHERE invoice_id = ?1 AND state = 'pending'",
+	/* retry_at: when to tell Stripe (again); NULL once Stripe knows. */
+	[STMT_GUARD_PAID] =
+	    "UPDATE invoice_nwc_payment SET state = 'paid', error = '', "
+	    "retry_at = ?2, updated_at = ?2 "
+	    "WHERE invoice_id = ?1 AND state = 'pending'",
+	[STMT_GUARD_RETRY_AT] =
+	    "UPDATE invoice_nwc_payment SET retry_at = ?2 "
+	    "WHERE invoice_id = ?1 AND state <> 'pending'",
+	[STMT_GUARD_RETRY_TENANT] =
+	    "UPDATE invoice_nwc_payment SET retry_at = ?2 "
+	    "WHERE state = 'failed' AND invoice_id IN "
+	    "(SELECT id FROM invoice WHERE tenant = ?1 AND status = 'open')",
+	[STMT_GUARD_NOTE] =
+	    "UPDATE invoice_nwc_payment SET error = ?2 "
+	    "WHERE invoice_id = ?1 AND state = 'pending'",
+	[STMT_GUARD_FAILED] =
+	    "UPDATE invoice_nwc_payment SET state = 'failed', error = ?2, "
+	    "retry_at = ?3, updated_at = ?4 "
+	    "WHERE invoice_id = ?1 AND state = 'pending'",
+#define BOLT11_COLUMNS "b.payment_hash, b.invoice_id, b.bolt11, b.msats, " \
+	"b.created_at, b.expires_at, b.settled_at, b.checked_at"
+	[STMT_BOLT11_USABLE] =
+	    "SELECT " BOLT11_COLUMNS ", NULL, NULL FROM bolt11 b "
+	    "WHERE b.invoice_id = ?1 AND b.settled_at IS NULL "
+	    "AND b.expires_at > ?2 ORDER BY b.created_at DESC LIMIT 1",
+	[STMT_BOLT11_INSERT] =
+	    "INSERT INTO bolt11 (payment_hash, invoice_id, bolt11, msats, "
+	    "created_at, expires_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6 "
+	    "WHERE NOT EXISTS (SELECT 1 FROM invoice_nwc_payment "
+	    "WHERE invoice_id = ?2 AND state IN ('pending', 'paid'))",
+	/*
+	 * Unsettled bolt11s of payable invoices, not checked since ?2, and
+	 * once more after they expired (a payment may have landed at the
+	 * last moment); then settled ones whose invoice Stripe still has
+	 * open.
+	 */
+	[STMT_BOLT11_CHECK_DUE] =
+	    "SELECT " BOLT11_COLUMNS ", i.tenant, i.status FROM bolt11 b "
+	    "JOIN invoice i ON i.id = b.invoice_id "
+	    "WHERE b.settled_at IS NULL AND b.expires_at > ?3 "
+	    "AND i.status IN ('open', 'uncollectible') "
+	    "AND (b.checked_at IS NULL OR b.checked_at <= ?2) "
+	    "AND (b.expires_at > ?1 OR b.checked_at IS NULL "
+	    "OR b.checked_at < b.expires_at) "
+	    "UNION ALL SELECT " BOLT11_COLUMNS ", i.tenant, i.status "
+	    "FROM invoice i JOIN bolt11 b ON b.invoice_id = i.id "
+	    "WHERE i.status = 'open' AND b.settled_at IS NOT NULL",
+	[STMT_BOLT11_SETTLED] =
+	    "UPDATE bolt11 SET settled_at = ?2, checked_at = ?3 "
+	    "WHERE payment_hash = ?1 AND settled_at IS NULL",
+	[STMT_BOLT11_CHECKED] =
+	    "UPDATE bolt11 SET checked_at = ?2 WHERE payment_hash = ?1",
 };

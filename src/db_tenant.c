@@ -5,8 +5,8 @@
 
 #include "db.h"
 
-static void
-tenant_row(struct arena *a, sqlite3_stmt *s, struct tenant *t)
+void
+db_tenant_row(struct arena *a, sqlite3_stmt *s, struct tenant *t)
 {
 	t->pubkey = db_col_text(a, s, 0);
 	t->created_at = sqlite3_column_int64(s, 1);
@@ -18,6 +18,11 @@ tenant_row(struct arena *a, sqlite3_stmt *s, struct tenant *t)
 	    sqlite3_column_int64(s, 4);
 	t->nwc_is_set = sqlite3_column_int(s, 5);
 	t->nwc_error = db_col_text(a, s, 6);
+	t->subscription_status = db_col_textn(a, s, 7);
+	t->delinquent_at = db_col_opt(s, 8);
+	t->subscription_generation = sqlite3_column_int64(s, 9);
+	t->stripe_write_seq = sqlite3_column_int64(s, 10);
+	t->billing_marked_at = db_col_opt(s, 11);
 }
 
 enum dbrc
@@ -32,7 +37,7 @@ db_tenant_get(struct db *db, struct arena *a, const char *pubkey,
 	if (db_bind_text(s, 1, pubkey) == -1)
 		return db_fail(db, s, __func__);
 	if ((rc = db_step(db, s)) == DB_ROW) {
-		tenant_row(a, s, t);
+		db_tenant_row(a, s, t);
 		rc = DB_OK;
 	} else if (rc == DB_DONE)
 		rc = DB_NOTFOUND;
@@ -54,7 +59,7 @@ db_tenant_list(struct db *db, struct arena *a, struct tenant **out,
 		return DB_ERROR;
 	while ((rc = db_step(db, s)) == DB_ROW) {
 		v = arena_grow(a, v, *n, &cap, sizeof(*v));
-		tenant_row(a, s, &v[(*n)++]);
+		db_tenant_row(a, s, &v[(*n)++]);
 	}
 	db_reset(s);
 	*out = v;

@@ -379,6 +379,14 @@ form_add(struct form *f, const char *key, const char *value)
 	form_escape(f, value != NULL ? value : "");
 }
 
+void
+form_add_encoded(struct form *f, const char *text)
+{
+	if (f->len > 0 && *text != '\0')
+		form_put(f, "&", 1);
+	form_put(f, text, strlen(text));
+}
+
 const char *
 form_body(const struct form *f)
 {

@@ -75,6 +75,8 @@ struct form {
 
 void form_init(struct form *);
 void form_add(struct form *, const char *key, const char *value);
+/* Append pairs already encoded ("a=1&b=2"), e.g. a form sent before. */
+void form_add_encoded(struct form *, const char *);
 const char *form_body(const struct form *); /* "" when empty */
 void form_release(struct form *);
 /* One key or value encoded as form_add() does; caller frees. */

@@ -13,6 +13,7 @@
 #include "ws.h"
 
 #define CLOSE_WAIT_MS 1000 /* polite close at the end of a session */
+#define RPC_EOSE_WAIT_MS 3000 /* publish anyway if EOSE takes longer */
 
 /* One publish item (relay, event) or one query (relay). */
 enum item_state {
@@ -25,6 +26,7 @@ enum item_state {
 struct item {
 	enum item_state state;
 	int resent; /* sent again after AUTH: never a third time */
+	int phase; /* rpc: 0 the REQ, 1 the EVENT */
 	struct relay_result *res;
 };
 
@@ -61,6 +63,15 @@ struct relay_session {
 	int query;
 	char *reqmsg;
 	struct relay_events *out;
+	/* An rpc call: the request's EVENT message and the reply's test. */
+	int rpc;
+	char *rpcmsg;
+	unsigned char rpc_id[32];
+	int (*accept)(void *, const struct nostr_event *);
+	void *accept_arg;
+	struct nostr_event *reply;
+	int replied;
+	int64_t eose_by;
 };
 
 const char *
@@ -153,7 +164,7 @@ auth_start(struct conn *c)
 static size_t
 nitems_call(const struct conn *c)
 {
-	return c->s->query ? 1 : c->s->m;
+	return c->s->query || c->s->rpc ? 1 : c->s->m;
 }
 
 /* Does an item of the current call wait for AUTH? */
@@ -216,6 +227,28 @@ auth_answered(struct conn *c, const struct relay_msg *m)
 	}
 }
 
+/*
+ * The OK for an rpc request: a refusal ends this relay's part (after
+ * AUTH, once); an acceptance changes nothing, the reply is what counts.
+ */
+static void
+on_rpc_ok(struct conn *c, const struct relay_msg *m)
+{
+	struct item *it = c->items;
+	char prefix[32];
+
+	if (it->state == IT_DONE || it->phase != 1 ||
+	    memcmp(m->id, c->s->rpc_id, 32) != 0 || m->ok)
+		return;
+	relay_msg_prefix(m->text, m->text_len, prefix);
+	if (strcmp(prefix, "duplicate") == 0)
+		return;
+	if (strcmp(prefix, "auth-required") == 0)
+		auth_required(c, it, m->text, m->text_len);
+	else
+		item_done(it, RELAY_REJECTED, m->text, m->text_len);
+}
+
 static void
 on_ok(struct conn *c, const struct relay_msg *m)
 {
@@ -226,6 +259,10 @@ on_ok(struct conn *c, const struct relay_msg *m)
 
 	if (c->auth_pending && memcmp(m->id, c->auth_id, 32) == 0) {
 		auth_answered(c, m);
+		return;
+	}
+	if (c->items != NULL && s->rpc) {
+		on_rpc_ok(c, m);
 		return;
 	}
 	if (c->items == NULL || s->query)
@@ -267,6 +304,51 @@ query_end(struct conn *c)
 
 	snprintf(msg, sizeof(msg), "[\"CLOSE\",\"%s\"]", c->sub);
 	(void)ws_send(c->ws, msg, strlen(msg));
+}
+
+/*
+ * A message on an rpc subscription: EOSE lets the request go out (the
+ * subscription is live, so the reply cannot slip past it); an event that
+ * verifies and that the caller accepts is the reply.
+ */
+static void
+on_rpc_msg(struct conn *c, struct relay_msg *m)
+{
+	struct relay_session *s = c->s;
+	struct item *it = c->items;
+	const char *why;
+	char prefix[32];
+
+	if (it == NULL || it->state == IT_DONE || m->sub_id == NULL ||
+	    strcmp(m->sub_id, c->sub) != 0)
+		return;
+	switch (m->type) {
+	case RELAY_MSG_EOSE:
+		if (it->phase == 0 && it->state == IT_SENT) {
+			it->phase = 1;
+			it->state = IT_QUEUED;
+		}
+		break;
+	case RELAY_MSG_EVENT:
+		if (s->replied || nostr_event_verify(&m->event, &why) == -1 ||
+		    !s->accept(s->accept_arg, &m->event))
+			break;
+		*s->reply = m->event;
+		m->has_event = 0;
+		s->replied = 1;
+		item_done(it, RELAY_OK, "", 0);
+		break;
+	case RELAY_MSG_CLOSED:
+		relay_msg_prefix(m->text, m->text_len, prefix);
+		if (strcmp(prefix, "auth-required") == 0) {
+			it->phase = 0;
+			auth_required(c, it, m->text, m->text_len);
+		} else
+			item_done(it, RELAY_REJECTED, m->text, m->text_len);
+		break;
+	default:
+		break;
+	}
 }
 
 static void
@@ -350,7 +432,10 @@ on_message(void *arg, const char *buf, size_t len)
 		log_debug("relay %s: NOTICE %s", c->url, text);
 		break;
 	default:
-		on_query_msg(c, &m);
+		if (c->s->rpc)
+			on_rpc_msg(c, &m);
+		else
+			on_query_msg(c, &m);
 		break;
 	}
 	relay_msg_release(&m);
@@ -388,6 +473,7 @@ conn_connect(struct conn *c)
 	wo.connect_timeout_ms = c->s->opts.connect_timeout_ms;
 	wo.ca_file = c->s->opts.ca_file;
 	wo.max_msg = c->s->opts.max_msg;
+	wo.public_only = c->s->opts.public_only;
 	ws_free(c->ws);
 	c->ws = ws_connect(c->url, &wo, on_message, c);
 	c->ever_open = 0;
@@ -445,7 +531,10 @@ pump(struct conn *c)
 		}
 		if (it->state != IT_QUEUED)
 			continue;
-		if (s->query) {
+		if (s->rpc && it->phase == 1) {
+			if (ws_send(c->ws, s->rpcmsg, strlen(s->rpcmsg)) == 0)
+				it->state = IT_SENT;
+		} else if (s->query || s->rpc) {
 			len = strlen(s->reqmsg) + strlen(c->sub) + 16;
 			req = xmalloc(len);
 			snprintf(req, len, "[\"REQ\",\"%s\",%s]", c->sub,
@@ -472,6 +561,42 @@ conn_pending(const struct conn *c)
 	return 0;
 }
 
+/*
+ * An rpc call ends for every relay once one relay brought the reply; a
+ * relay slow to send EOSE gets the request anyway after RPC_EOSE_WAIT_MS.
+ * Returns when run() must wake up next.
+ */
+static int64_t
+rpc_tick(struct conn **cs, size_t n, int64_t deadline)
+{
+	struct relay_session *s = NULL;
+	struct item *it;
+	int64_t now = ws_now_ms();
+	size_t i;
+	int waiting = 0;
+
+	for (i = 0; i < n && s == NULL; i++)
+		if (cs[i] != NULL)
+			s = cs[i]->s;
+	if (s == NULL || !s->rpc)
+		return deadline;
+	for (i = 0; i < n; i++) {
+		if (cs[i] == NULL || (it = cs[i]->items)->state == IT_DONE)
+			continue;
+		if (s->replied) {
+			result_set(it->res, RELAY_OK, "another relay answered");
+			it->state = IT_DONE;
+		} else if (it->phase == 0 && it->state == IT_SENT) {
+			if (now >= s->eose_by) {
+				it->phase = 1;
+				it->state = IT_QUEUED;
+			} else
+				waiting = 1;
+		}
+	}
+	return waiting && s->eose_by < deadline ? s->eose_by : deadline;
+}
+
 /* Drive the call's connections until every item is done or deadline. */
 static void
 run(struct conn **cs, size_t n, int64_t deadline, long timeout_ms)
@@ -479,9 +604,11 @@ run(struct conn **cs, size_t n, int64_t deadline, long timeout_ms)
 	struct ws **ws;
 	struct item *it;
 	size_t i, j, pending;
+	int64_t wake;
 
 	ws = xcalloc(n, sizeof(*ws));
 	for (;;) {
+		wake = rpc_tick(cs, n, deadline);
 		pending = 0;
 		for (i = 0; i < n; i++) {
 			ws[i] = NULL;
@@ -494,7 +621,7 @@ run(struct conn **cs, size_t n, int64_t deadline, long timeout_ms)
 			}
 		}
 		if (pending == 0 || ws_now_ms() >= deadline ||
-		    ws_poll(ws, n, deadline) == -1)
+		    ws_poll(ws, n, wake) == -1)
 			break;
 		for (i = 0; i < n; i++)
 			if (cs[i] != NULL && ws_state(cs[i]->ws) == WS_OPEN)
@@ -673,6 +800,70 @@ relay_session_query(struct relay_session *s, const char *const *urls,
 	s->out = NULL;
 	s->query = 0;
 	return 0;
+}
+
+int
+relay_session_rpc(struct relay_session *s, const char *const *urls, size_t n,
+    const char *filter_json, const struct nostr_event *req, long timeout_ms,
+    int (*accept)(void *, const struct nostr_event *), void *arg,
+    struct nostr_event *reply, struct relay_result *results)
+{
+	struct relay_result *res;
+	struct json_object *f;
+	struct conn **cs;
+	char *json;
+	size_t i, len, *alias;
+	int64_t deadline;
+
+	if (s == NULL || filter_json == NULL || req == NULL || !req->has_sig ||
+	    accept == NULL || reply == NULL || (n > 0 && urls == NULL))
+		return -1;
+	for (i = 0; i < n; i++)
+		if (urls[i] == NULL)
+			return -1;
+	if ((f = json_parse_object(filter_json, strlen(filter_json))) == NULL)
+		return -1;
+	deadline = ws_now_ms() + (timeout_ms > 0 ? timeout_ms :
+	    call_timeout(s));
+	s->reqmsg = xstrdup(json_text(f, NULL));
+	json_object_put(f);
+	json = nostr_event_json_alloc(req, &len);
+	s->rpcmsg = xmalloc(len + 16);
+	snprintf(s->rpcmsg, len + 16, "[\"EVENT\",%s]", json);
+	free(json);
+	memcpy(s->rpc_id, req->id, 32);
+	res = results != NULL ? results : xcalloc(n + 1, sizeof(*res));
+	memset(res, 0, n * sizeof(*res));
+	s->rpc = 1;
+	s->accept = accept;
+	s->accept_arg = arg;
+	s->reply = reply;
+	s->replied = 0;
+	s->eose_by = ws_now_ms() + RPC_EOSE_WAIT_MS;
+	alias = xcalloc(n + 1, sizeof(*alias));
+	cs = call_start(s, urls, n, alias);
+	for (i = 0; i < n; i++) {
+		if (cs[i] == NULL)
+			continue;
+		cs[i]->items = xcalloc(1, sizeof(*cs[i]->items));
+		cs[i]->items[0].res = &res[i];
+		snprintf(cs[i]->sub, sizeof(cs[i]->sub), "caravel-%u",
+		    ++s->subseq);
+	}
+	run(cs, n, deadline, timeout_ms > 0 ? timeout_ms : call_timeout(s));
+	for (i = 0; i < n; i++)
+		if (cs[i] != NULL && !ended(cs[i]))
+			query_end(cs[i]);
+	call_end(cs, n, 1, res, alias);
+	if (res != results)
+		free(res);
+	free(alias);
+	free(s->reqmsg);
+	free(s->rpcmsg);
+	s->reqmsg = s->rpcmsg = NULL;
+	s->rpc = 0;
+	s->reply = NULL;
+	return s->replied ? 0 : -1;
 }
 
 void

@@ -92,6 +92,7 @@ struct relay_opts {
 	const char *ca_file; /* PEM trust anchors; NULL: the system store */
 	size_t max_msg; /* largest relay message; 0: WS_MAX_MSG */
 	size_t max_events; /* per relay and query; 0: RELAY_MAX_EVENTS */
+	int public_only; /* connect only to public addresses (netaddr.h) */
 };
 
 /* Verified events collected by a query, unique by id. */
@@ -139,6 +140,20 @@ int relay_session_publish(struct relay_session *, const char *const *urls,
 int relay_session_query(struct relay_session *, const char *const *urls,
     size_t n, const char *filter_json, struct relay_events *out,
     struct relay_result *results);
+
+/*
+ * Request and reply (NIP-47): subscribe filter_json on each relay, and
+ * once the subscription is live (EOSE, or RELAY_EOSE_WAIT_MS) publish
+ * req there; the first event arriving on a subscription that verifies
+ * and that accept(arg, ev) takes is the reply, moved into *reply (the
+ * caller releases it), and ends the call for every relay. timeout_ms
+ * (0: the session's) bounds the whole call. Returns 0 with a reply; -1
+ * without one, results[i] (may be NULL) saying how relay i ended.
+ */
+int relay_session_rpc(struct relay_session *, const char *const *urls,
+    size_t n, const char *filter_json, const struct nostr_event *req,
+    long timeout_ms, int (*accept)(void *, const struct nostr_event *),
+    void *arg, struct nostr_event *reply, struct relay_result *results);
 
 /* One-call forms: a session for this call only. */
 int relay_publish(const char *const *urls, size_t n,

@@ -44,6 +44,21 @@ stripe_init(struct stripe *s, const struct config *cfg)
 	s->base_url = cfg_str(cfg, CFG_STRIPE_API_URL);
 	s->secret_key = cfg_str(cfg, CFG_STRIPE_SECRET_KEY);
 	s->timeout = (long)cfg_int(cfg, CFG_HTTP_TIMEOUT);
+	s->retries = STRIPE_RETRIES;
+}
+
+int
+stripe_fail_missing(const struct stripe_fail *f)
+{
+	return f->status == 404 && (f->code[0] == '\0' ||
+	    strcmp(f->code, "resource_missing") == 0);
+}
+
+void
+stripe_fail_release(struct stripe_fail *f)
+{
+	free(f->msg);
+	memset(f, 0, sizeof(*f));
 }
 
 int
@@ -249,7 +264,10 @@ settings_problem(const struct stripe *s)
 	return NULL;
 }
 
-/* Stripe-Should-Retry wins; otherwise only 409 (key still in flight). */
+/*
+ * Stripe-Should-Retry wins; otherwise 409 (the key is still in flight),
+ * 429 (rate limits run before the idempotency layer) and 5xx.
+ */
 static int
 should_retry(const struct httpc_resp *r)
 {
@@ -259,36 +277,57 @@ should_retry(const struct httpc_resp *r)
 		return 0;
 	if (h != NULL && strcmp(h, "true") == 0)
 		return 1;
-	return r->status == 409;
+	return r->status == 409 || r->status == 429 || r->status >= 500;
+}
+
+/* Stripe's error.type and error.code of a failed reply, if any. */
+static void
+fail_slugs(struct stripe_fail *f, const char *body, size_t len)
+{
+	struct json_object *o, *e;
+	const char *v;
+
+	if (body == NULL || len > HTTPC_MAX_BODY ||
+	    (o = json_parse_object(body, len)) == NULL)
+		return;
+	if (json_object_object_get_ex(o, "error", &e) &&
+	    json_object_is_type(e, json_type_object)) {
+		if ((v = slug(e, "type")) != NULL)
+			snprintf(f->type, sizeof(f->type), "%s", v);
+		if ((v = slug(e, "code")) != NULL)
+			snprintf(f->code, sizeof(f->code), "%s", v);
+	}
+	json_object_put(o);
 }
 
 int
-stripe_request(const struct stripe *s, const char *method, const char *path,
+stripe_call(const struct stripe *s, const char *method, const char *path,
     const struct form *f, const char *idem, struct json_object **objp,
-    char **err_out)
+    struct stripe_fail *fail)
 {
 	struct httpc_req q;
 	struct httpc_resp r;
 	const char *hdr[6], *problem, *rid;
 	char *url = NULL, *auth = NULL, *idh = NULL, *detail = NULL;
 	size_t nh = 0, blen;
-	int post, attempt, ret = -1;
+	int post, safe, attempt, ret = -1;
 
 	*objp = NULL;
-	*err_out = NULL;
+	memset(fail, 0, sizeof(*fail));
 	memset(&r, 0, sizeof(r));
 	post = strcmp(method, "POST") == 0;
 	if ((problem = settings_problem(s)) != NULL) {
-		*err_out = xasprintf("Stripe %s", problem);
+		fail->msg = xasprintf("Stripe %s", problem);
 		return -1;
 	}
 	if (idem != NULL && (!post || strlen(idem) > 255 ||
 	    strspn(idem, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	    "0123456789-_:.") != strlen(idem))) {
-		*err_out = xasprintf("Stripe %s %s not sent: bad idempotency key",
-		    method, path);
+		fail->msg = xasprintf("Stripe %s %s not sent: bad idempotency "
+		    "key", method, path);
 		return -1;
 	}
+	safe = !post || idem != NULL;
 	blen = strlen(s->base_url);
 	while (blen > 0 && s->base_url[blen - 1] == '/')
 		blen--;
@@ -322,23 +361,32 @@ stripe_request(const struct stripe *s, const char *method, const char *path,
 	q.capture[1] = "Stripe-Should-Retry";
 	for (attempt = 0;; attempt++) {
 		if (httpc_do(&q, &r) == -1) {
+			if (safe && r.fail != HTTPC_ETOOBIG &&
+			    attempt < s->retries && attempt < STRIPE_RETRIES) {
+				httpc_resp_release(&r);
+				sleep_ms(backoff_ms[attempt]);
+				continue;
+			}
 			detail = xasprintf("failed: %s", r.err);
 			goto out;
 		}
-		if (idh == NULL || attempt == STRIPE_RETRIES ||
-		    !should_retry(&r))
+		if (!safe || attempt >= s->retries ||
+		    attempt >= STRIPE_RETRIES || !should_retry(&r))
 			break;
 		httpc_resp_release(&r);
 		sleep_ms(backoff_ms[attempt]);
 	}
+	fail->status = r.status;
 	if (stripe_reply_parse(s->secret_key, r.status, r.body, r.len, objp,
 	    &detail) == 0)
 		ret = 0;
+	else
+		fail_slugs(fail, r.body, r.len);
 out:
 	if (ret == -1) {
 		rid = r.captured[0];
-		*err_out = xasprintf("Stripe %s %s %s%s%s%s", method, path, detail,
-		    stripe_id_ok(rid, "req_") ? " [" : "",
+		fail->msg = xasprintf("Stripe %s %s %s%s%s%s", method, path,
+		    detail, stripe_id_ok(rid, "req_") ? " [" : "",
 		    stripe_id_ok(rid, "req_") ? rid : "",
 		    stripe_id_ok(rid, "req_") ? "]" : "");
 	}
@@ -349,6 +397,19 @@ out:
 	free(idh);
 	free(detail);
 	return ret;
+}
+
+int
+stripe_request(const struct stripe *s, const char *method, const char *path,
+    const struct form *f, const char *idem, struct json_object **objp,
+    char **err_out)
+{
+	struct stripe_fail fail;
+	int rc;
+
+	rc = stripe_call(s, method, path, f, idem, objp, &fail);
+	*err_out = fail.msg;
+	return rc;
 }
 
 /*

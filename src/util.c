@@ -159,3 +159,33 @@ ct_equal(const void *a, const void *b, size_t n)
 		d |= x[i] ^ y[i];
 	return d == 0;
 }
+
+int
+decimal_parse(const char *s, struct decimal *d)
+{
+	size_t whole = 0, frac = 0;
+	int point = 0;
+
+	d->units = 0;
+	d->scale = 0;
+	for (; *s != '\0'; s++) {
+		if (*s == '.' && !point && whole > 0) {
+			point = 1;
+			continue;
+		}
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (point) {
+			if (++frac > 12)
+				return -1;
+			d->scale++;
+		} else if (++whole > 12)
+			return -1;
+		if (whole + frac > 18)
+			return -1;
+		d->units = d->units * 10 + (uint64_t)(*s - '0');
+	}
+	if (whole == 0 || (point && frac == 0) || d->units == 0)
+		return -1;
+	return 0;
+}

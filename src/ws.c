@@ -22,6 +22,7 @@
 
 #include "core.h"
 #include "ws.h"
+#include "netaddr.h"
 #include "ws_net.h"
 
 #ifdef PACKAGE_VERSION
@@ -72,6 +73,7 @@ struct ws {
 	int close_queued; /* by us */
 	int io_failed; /* a read or write on the socket failed */
 	char *ca_file;
+	int public_only;
 };
 
 int64_t
@@ -239,6 +241,7 @@ ws_new(const char *url, const struct ws_opts *o, ws_msg_fn fn, void *arg)
 	w->resp = xmalloc(WS_HEADER_MAX + 1);
 	if (o != NULL && o->ca_file != NULL)
 		w->ca_file = xstrdup(o->ca_file);
+	w->public_only = o != NULL && o->public_only;
 	return w;
 }
 
@@ -246,11 +249,20 @@ static void
 start_connect(struct ws *w)
 {
 	struct ws_addr *a;
+	char text[64];
 	int fd, one = 1;
 
 	w->phase = PH_CONNECT;
 	for (; w->addr_i < (size_t)w->dns.r.n; w->addr_i++) {
 		a = &w->dns.r.a[w->addr_i];
+		if (w->public_only &&
+		    !netaddr_is_public((struct sockaddr *)&a->sa)) {
+			netaddr_text((struct sockaddr *)&a->sa, text,
+			    sizeof(text));
+			snprintf(w->conn_err, sizeof(w->conn_err), "refused: "
+			    "%s is not a public address", text);
+			continue;
+		}
 		if ((fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0)) == -1) {
 			snprintf(w->conn_err, sizeof(w->conn_err),

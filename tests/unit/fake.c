@@ -124,30 +124,46 @@ fake_stop(struct fake *f)
 	}
 }
 
-void
-fake_control(const struct fake *f, const char *json)
+long
+fake_call(const struct fake *f, const char *method, const char *path,
+    const char *json, struct json_object **reply)
 {
 	static const char *const hdr[] = {
 		"Content-Type: application/json", NULL
 	};
 	struct httpc_req q;
 	struct httpc_resp r;
-	char url[128];
+	char url[512];
+	long status;
 
-	snprintf(url, sizeof(url), "%s/__control", f->url);
+	if (reply != NULL)
+		*reply = NULL;
+	snprintf(url, sizeof(url), "%s%s", f->url, path);
 	memset(&q, 0, sizeof(q));
-	q.method = "POST";
+	q.method = method;
 	q.url = url;
 	q.headers = hdr;
 	q.body = json;
-	q.bodylen = strlen(json);
-	q.timeout_ms = 10000;
-	if (httpc_do(&q, &r) == -1 || r.status != 200) {
-		fprintf(stderr, "fake control %s failed: %s %ld\n", json, r.err,
-		    r.status);
+	q.bodylen = json != NULL ? strlen(json) : 0;
+	q.timeout_ms = 20000;
+	if (httpc_do(&q, &r) == -1) {
+		fprintf(stderr, "fake %s %s failed: %s\n", method, path, r.err);
 		abort();
 	}
+	status = r.status;
+	if (reply != NULL)
+		*reply = json_parse(r.body, r.len);
 	httpc_resp_release(&r);
+	return status;
+}
+
+void
+fake_control(const struct fake *f, const char *json)
+{
+	if (fake_call(f, "POST", "/__control", json, NULL) != 200) {
+		fprintf(stderr, "fake control %s failed\n", json);
+		abort();
+	}
 }
 
 struct json_object *

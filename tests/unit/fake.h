@@ -27,6 +27,13 @@ void fake_init(struct fake *);
 void fake_start(struct fake *, const char *script, const char *const *env);
 /* Stop the fake and remove f->dir. */
 void fake_stop(struct fake *);
+/*
+ * One HTTP call to the fake (json may be NULL): its status, and the JSON
+ * it answered in *reply (caller puts it; NULL if not JSON). Aborts if
+ * the fake does not answer.
+ */
+long fake_call(const struct fake *, const char *method, const char *path,
+    const char *json, struct json_object **reply);
 /* POST /__control with json; aborts the test unless it answers 200. */
 void fake_control(const struct fake *, const char *json);
 /* Every line of a JSON-lines log as an array (caller puts it). */

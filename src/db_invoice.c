@@ -1,0 +1,254 @@
+/*
+ * db_invoice.c: the local mirror of Stripe's invoices, the bolt11s the
+ * platform wallet issued for them (manual Lightning), and the guard row
+ * that makes an NWC auto-payment happen at most once (workers.md §2.3).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "db.h"
+
+/* INVOICE_COLUMNS (db_sql.c) from column off. */
+static void
+invoice_cols(struct arena *a, sqlite3_stmt *s, int off, struct invoice *i)
+{
+	i->id = db_col_text(a, s, off + 0);
+	i->tenant = db_col_text(a, s, off + 1);
+	i->status = db_col_text(a, s, off + 2);
+	i->currency = db_col_text(a, s, off + 3);
+	i->amount_due = sqlite3_column_int64(s, off + 4);
+	i->amount_paid = sqlite3_column_int64(s, off + 5);
+	i->period_start = db_col_opt(s, off + 6);
+	i->period_end = db_col_opt(s, off + 7);
+	i->created_at = sqlite3_column_int64(s, off + 8);
+	i->due_date = db_col_opt(s, off + 9);
+	i->paid_at = db_col_opt(s, off + 10);
+	i->voided_at = db_col_opt(s, off + 11);
+	i->paid_via = db_col_textn(a, s, off + 12);
+	i->hosted_invoice_url = db_col_textn(a, s, off + 13);
+	i->subscription_id = db_col_textn(a, s, off + 14);
+	i->paid_out_of_band = sqlite3_column_int(s, off + 15);
+	i->attempt_count = sqlite3_column_int64(s, off + 16);
+	i->billing_reason = db_col_textn(a, s, off + 17);
+}
+#define INVOICE_NCOLUMNS 18
+
+static void
+invoice_row(struct arena *a, sqlite3_stmt *s, void *row)
+{
+	invoice_cols(a, s, 0, row);
+}
+
+/* GUARD_COLUMNS (db_sql.c) from column off; all NULL: no guard. */
+static void
+guard_cols(struct arena *a, sqlite3_stmt *s, int off, struct nwc_guard *g)
+{
+	g->invoice_id = db_col_textn(a, s, off + 0);
+	g->state = db_col_textn(a, s, off + 1);
+	g->msats = db_col_opt(s, off + 2);
+	g->bolt11 = db_col_textn(a, s, off + 3);
+	g->payment_hash = db_col_textn(a, s, off + 4);
+	g->expires_at = db_col_opt(s, off + 5);
+	g->attempts = sqlite3_column_int64(s, off + 6);
+	g->retry_at = db_col_opt(s, off + 7);
+	g->error = db_col_text(a, s, off + 8);
+}
+
+static void
+guard_row(struct arena *a, sqlite3_stmt *s, void *row)
+{
+	guard_cols(a, s, 0, row);
+}
+
+static void
+autopay_row(struct arena *a, sqlite3_stmt *s, void *row)
+{
+	struct autopay *p = row;
+
+	invoice_cols(a, s, 0, &p->inv);
+	guard_cols(a, s, INVOICE_NCOLUMNS, &p->g);
+}
+
+enum dbrc
+db_invoice_get(struct db *db, struct arena *a, const char *id,
+    struct invoice *i)
+{
+	return db_row1(db, a, db_query(db, STMT_INVOICE_GET, DBV_T(id)),
+	    invoice_row, i);
+}
+
+enum dbrc
+db_invoice_list(struct db *db, struct arena *a, const char *tenant,
+    int with_drafts, int64_t limit, struct invoice **out, size_t *n)
+{
+	return db_rows(db, a, db_query(db, tenant != NULL ?
+	    STMT_INVOICE_LIST_TENANT : STMT_INVOICE_LIST_ALL, DBV_T(tenant),
+	    DBV_I(with_drafts != 0), DBV_I(limit)), sizeof(**out), invoice_row,
+	    out, n);
+}
+
+enum dbrc
+db_invoice_put(struct db *db, const struct invoice *i, int64_t now)
+{
+	return db_write(db, STMT_INVOICE_PUT, DBV_T(i->id), DBV_T(i->tenant),
+	    DBV_T(i->status), DBV_T(i->currency), DBV_I(i->amount_due),
+	    DBV_I(i->amount_paid), DBV_OI(i->period_start),
+	    DBV_OI(i->period_end), DBV_I(i->created_at), DBV_OI(i->due_date),
+	    DBV_OI(i->paid_at), DBV_OI(i->voided_at),
+	    DBV_T(i->hosted_invoice_url), DBV_T(i->subscription_id),
+	    DBV_I(i->paid_out_of_band != 0), DBV_I(i->attempt_count),
+	    DBV_T(i->billing_reason), DBV_I(now));
+}
+
+static void
+count_row(struct arena *a, sqlite3_stmt *s, void *row)
+{
+	(void)a;
+	*(int64_t *)row = sqlite3_column_int64(s, 0);
+}
+
+enum dbrc
+db_invoice_open_count(struct db *db, const char *tenant, int64_t *n)
+{
+	*n = 0;
+	return db_row1(db, NULL, db_query(db, STMT_INVOICE_OPEN_COUNT,
+	    DBV_T(tenant)), count_row, n);
+}
+
+enum dbrc
+db_invoice_due_dm(struct db *db, struct arena *a, struct invoice **out,
+    size_t *n)
+{
+	return db_rows(db, a, db_stmt(db, STMT_INVOICE_DUE_DM), sizeof(**out),
+	    invoice_row, out, n);
+}
+
+enum dbrc
+db_invoice_set_due_sent(struct db *db, const char *id, int64_t now)
+{
+	return db_write(db, STMT_INVOICE_SET_DUE_SENT, DBV_T(id), DBV_I(now));
+}
+
+enum dbrc
+db_autopay_list(struct db *db, struct arena *a, int64_t now,
+    struct autopay **out, size_t *n)
+{
+	return db_rows(db, a, db_query(db, STMT_INVOICE_AUTOPAY, DBV_I(now)),
+	    sizeof(**out), autopay_row, out, n);
+}
+
+enum dbrc
+db_guard_get(struct db *db, struct arena *a, const char *invoice_id,
+    struct nwc_guard *g)
+{
+	return db_row1(db, a, db_query(db, STMT_GUARD_GET, DBV_T(invoice_id)),
+	    guard_row, g);
+}
+
+enum dbrc
+db_guard_claim(struct db *db, const char *invoice_id, int64_t now)
+{
+	return db_write(db, STMT_GUARD_CLAIM, DBV_T(invoice_id), DBV_I(now));
+}
+
+enum dbrc
+db_guard_set_bolt11(struct db *db, const char *invoice_id, int64_t msats,
+    const char *bolt11, const char *payment_hash, int64_t expires_at,
+    int64_t now)
+{
+	return db_write(db, STMT_GUARD_SET_BOLT11, DBV_T(invoice_id),
+	    DBV_I(msats), DBV_T(bolt11), DBV_T(payment_hash), DBV_I(expires_at),
+	    DBV_I(now));
+}
+
+enum dbrc
+db_guard_paid(struct db *db, const char *invoice_id, int64_t now)
+{
+	return db_write(db, STMT_GUARD_PAID, DBV_T(invoice_id), DBV_I(now));
+}
+
+enum dbrc
+db_guard_retry_at(struct db *db, const char *invoice_id, int64_t retry_at)
+{
+	return db_write(db, STMT_GUARD_RETRY_AT, DBV_T(invoice_id),
+	    DBV_OI(retry_at));
+}
+
+enum dbrc
+db_guard_note(struct db *db, const char *invoice_id, const char *error)
+{
+	return db_write(db, STMT_GUARD_NOTE, DBV_T(invoice_id), DBV_T(error));
+}
+
+enum dbrc
+db_guard_retry_tenant(struct db *db, const char *tenant, int64_t now)
+{
+	return db_write(db, STMT_GUARD_RETRY_TENANT, DBV_T(tenant), DBV_I(now));
+}
+
+enum dbrc
+db_guard_failed(struct db *db, const char *invoice_id, const char *error,
+    int64_t retry_at, int64_t now)
+{
+	return db_write(db, STMT_GUARD_FAILED, DBV_T(invoice_id), DBV_T(error),
+	    DBV_I(retry_at), DBV_I(now));
+}
+
+static void
+bolt11_row(struct arena *a, sqlite3_stmt *s, void *row)
+{
+	struct bolt11_row *b = row;
+
+	b->payment_hash = db_col_text(a, s, 0);
+	b->invoice_id = db_col_text(a, s, 1);
+	b->bolt11 = db_col_text(a, s, 2);
+	b->msats = sqlite3_column_int64(s, 3);
+	b->created_at = sqlite3_column_int64(s, 4);
+	b->expires_at = sqlite3_column_int64(s, 5);
+	b->settled_at = db_col_opt(s, 6);
+	b->checked_at = db_col_opt(s, 7);
+	b->tenant = db_col_textn(a, s, 8);
+	b->invoice_status = db_col_textn(a, s, 9);
+}
+
+enum dbrc
+db_bolt11_usable(struct db *db, struct arena *a, const char *invoice_id,
+    int64_t now, struct bolt11_row *b)
+{
+	return db_row1(db, a, db_query(db, STMT_BOLT11_USABLE,
+	    DBV_T(invoice_id), DBV_I(now)), bolt11_row, b);
+}
+
+enum dbrc
+db_bolt11_insert(struct db *db, const struct bolt11_row *b)
+{
+	return db_write(db, STMT_BOLT11_INSERT, DBV_T(b->payment_hash),
+	    DBV_T(b->invoice_id), DBV_T(b->bolt11), DBV_I(b->msats),
+	    DBV_I(b->created_at), DBV_I(b->expires_at));
+}
+
+enum dbrc
+db_bolt11_check_due(struct db *db, struct arena *a, int64_t now,
+    int64_t checked_before, int64_t expired_after, struct bolt11_row **out,
+    size_t *n)
+{
+	return db_rows(db, a, db_query(db, STMT_BOLT11_CHECK_DUE, DBV_I(now),
+	    DBV_I(checked_before), DBV_I(expired_after)), sizeof(**out),
+	    bolt11_row, out, n);
+}
+
+enum dbrc
+db_bolt11_settled(struct db *db, const char *payment_hash, int64_t settled_at,
+    int64_t now)
+{
+	return db_write(db, STMT_BOLT11_SETTLED, DBV_T(payment_hash),
+	    DBV_I(settled_at), DBV_I(now));
+}
+
+enum dbrc
+db_bolt11_checked(struct db *db, const char *payment_hash, int64_t now)
+{
+	return db_write(db, STMT_BOLT11_CHECKED, DBV_T(payment_hash),
+	    DBV_I(now));
+}
