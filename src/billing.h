@@ -41,6 +41,8 @@ struct secretbox;
 #define BILLING_LOOKUP_EVERY 30 /* seconds between lookups of a bolt11 */
 #define BILLING_SUBCREATE_REPLAY 82800 /* 23 h: Stripe keeps keys 24 h */
 #define BILLING_INVOICES_HEALED 10 /* newest invoices listed per tenant */
+#define BILLING_SUSPENDED_BILLED (30 * 86400) /* see desired_load() */
+#define BILLING_DUE_DM_EVERY (3 * 86400) /* "payment is due" at most */
 
 /* What a pass (or one tenant's reconcile) did, for the summary line. */
 struct billing_counts {

@@ -53,7 +53,8 @@ billing_due_dms(struct billing *b, struct arena *a)
 	int64_t now = clock_now();
 	enum dbrc rc;
 
-	if (db_invoice_due_dm(b->db, a, &v, &n) != DB_OK)
+	if (db_invoice_due_dm(b->db, a, now - BILLING_DUE_DM_EVERY, &v, &n) !=
+	    DB_OK)
 		return;
 	for (i = 0; i < n; i++) {
 		if (b->only != NULL && strcmp(b->only, v[i].tenant) != 0)
@@ -135,12 +136,6 @@ billing_dunning(struct billing *b, struct arena *a)
 		if (b->only != NULL && strcmp(b->only, v[i].pubkey) != 0)
 			continue;
 		if (v[i].delinquent_at < 0 && v[i].past_due_at >= 0 &&
-		    v[i].open_invoices == 0) {
-			/* Nothing is owed any more: not past due. */
-			if (!b->dry_run)
-				(void)db_tenant_clear_past_due(b->db,
-				    v[i].pubkey);
-		} else if (v[i].delinquent_at < 0 && v[i].past_due_at >= 0 &&
 		    now - v[i].past_due_at >= grace) {
 			if (b->dry_run) {
 				billing_note(b, "tenant %s: would suspend its "

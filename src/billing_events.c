@@ -135,8 +135,13 @@ apply_subscription(struct db *db, struct arena *a, struct json_object *obj,
 	}
 	if (rc != DB_OK && rc != DB_DONE)
 		return rc;
+	/* The first invoice was never paid: non-payment from now. */
+	if (strcmp(sub.status, "incomplete_expired") == 0) {
+		if ((rc = db_tenant_set_past_due(db, t.pubkey, now)) != DB_OK &&
+		    rc != DB_DONE)
+			return rc;
 	/* Stripe gave up collecting: the grace period runs from now. */
-	if (strcmp(sub.status, "unpaid") == 0 ||
+	} else if (strcmp(sub.status, "unpaid") == 0 ||
 	    strcmp(sub.status, "past_due") == 0 || over) {
 		if ((rc = db_invoice_open_count(db, t.pubkey, &open)) != DB_OK)
 			return rc;

@@ -93,17 +93,25 @@ billing_warn(struct billing *b, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The tenant's active relays by price; -2 if a price is not configured. */
+/*
+ * The tenant's billed relays by price; -2 if a price is not configured.
+ * Active relays are billed; so are relays suspended for non-payment in
+ * their first BILLING_SUSPENDED_BILLED seconds, so the tenant always has
+ * an invoice to pay that brings them back.
+ */
 static int
-desired_load(struct billing *b, struct arena *a, const char *pk,
+desired_load(struct billing *b, struct arena *a, const struct tenant *t,
     struct desired *d)
 {
 	struct billable *v;
-	const char *price;
+	const char *price, *pk = t->pubkey;
 	size_t i, j, n;
+	int suspended;
 
 	memset(d, 0, sizeof(*d));
-	if (db_relay_billable(b->db, a, pk, &v, &n) != DB_OK)
+	suspended = t->delinquent_at >= 0 &&
+	    clock_now() - t->delinquent_at < BILLING_SUSPENDED_BILLED;
+	if (db_relay_billable(b->db, a, pk, suspended, &v, &n) != DB_OK)
 		return -1;
 	for (i = 0; i < n; i++) {
 		price = cfg_str_by_name(b->cfg, v[i].price_setting);
@@ -147,12 +155,15 @@ form_int(struct form *f, const char *key, int64_t v)
 }
 
 /*
- * POST /v1/subscriptions: pay in advance (the first invoice now), charge
- * the default card automatically when there is one, and let Lightning pay
- * it otherwise; quantity changes prorate onto the next invoice.
+ * POST /v1/subscriptions: pay in advance (the first invoice now), charged
+ * at once to the customer's card when there is one (allow_incomplete: a
+ * declined card leaves it incomplete); without a card Stripe refuses
+ * allow_incomplete, so default_incomplete leaves the first invoice open
+ * for Lightning. Quantity changes prorate onto the next invoice.
  */
 static char *
-create_form(const char *customer, const char *pk, const struct desired *d)
+create_form(const char *customer, const char *pk, const struct desired *d,
+    int has_card)
 {
 	struct form f;
 	char key[64];
@@ -167,7 +178,8 @@ create_form(const char *customer, const char *pk, const struct desired *d)
 		form_int(&f, key, d->qty[i]);
 	}
 	form_add(&f, "metadata[tenant_pubkey]", pk);
-	form_add(&f, "payment_behavior", "allow_incomplete");
+	form_add(&f, "payment_behavior", has_card ? "allow_incomplete" :
+	    "default_incomplete");
 	form_add(&f, "proration_behavior", "create_prorations");
 	return f.buf;
 }
@@ -367,8 +379,9 @@ static int
 create(struct billing *b, struct arena *a, const struct tenant *t,
     const struct desired *d, struct stripe_sub *out)
 {
+	struct stripe_fail f;
 	char *form, key[128], want[256];
-	int rc;
+	int rc, card;
 
 	desired_text(d, want, sizeof(want));
 	if (b->dry_run) {
@@ -376,9 +389,15 @@ create(struct billing *b, struct arena *a, const struct tenant *t,
 		    t->pubkey, want);
 		return -1;
 	}
+	if (stripe_customer_card(&b->stripe, t->stripe_customer_id, &card,
+	    &f) == -1) {
+		billing_warn(b, "tenant %s: %s", t->pubkey, f.msg);
+		stripe_fail_release(&f);
+		return -1;
+	}
 	snprintf(key, sizeof(key), "caravel-sub-%s-%lld", t->pubkey,
 	    (long long)t->subscription_generation);
-	form = create_form(t->stripe_customer_id, t->pubkey, d);
+	form = create_form(t->stripe_customer_id, t->pubkey, d, card);
 	if (db_subcreate_put(b->db, t->pubkey, key, form, clock_now()) !=
 	    DB_OK) {
 		free(form);
@@ -492,6 +511,10 @@ current(struct billing *b, struct arena *a, struct tenant *t,
 		stripe_fail_release(&f);
 	} else if (!stripe_sub_is_over(live->status))
 		return 1;
+	else if (strcmp(live->status, "incomplete_expired") == 0 &&
+	    !b->dry_run)
+		/* Its first invoice was never paid: that is non-payment. */
+		(void)db_tenant_set_past_due(b->db, t->pubkey, clock_now());
 	if (!b->dry_run)
 		(void)db_tenant_forget_subscription(b->db, t->pubkey,
 		    t->stripe_subscription_id, "canceled");
@@ -516,7 +539,7 @@ billing_reconcile(struct billing *b, struct arena *a, const char *pk)
 		return rc == DB_NOTFOUND ? 0 : -1;
 	if (t.stripe_customer_id == NULL)
 		return 0;
-	if ((r = desired_load(b, a, pk, &d)) != 0)
+	if ((r = desired_load(b, a, &t, &d)) != 0)
 		return r;
 	if ((have = current(b, a, &t, &live)) == -1)
 		return -1;
@@ -554,7 +577,7 @@ billing_heal(struct billing *b, struct arena *a, const char *pk)
 	struct tenant t;
 	struct invoice *v;
 	struct stripe_fail f;
-	int64_t open = 0, failing = -1, now = clock_now();
+	int64_t open = 0, failing = -1, paid = -1, now = clock_now();
 	size_t i, n;
 	enum dbrc rc;
 
@@ -579,13 +602,16 @@ billing_heal(struct billing *b, struct arena *a, const char *pk)
 		if (strcmp(v[i].status, "open") == 0 && v[i].attempt_count > 0 &&
 		    (failing < 0 || v[i].created_at < failing))
 			failing = v[i].created_at;
+		if (strcmp(v[i].status, "paid") == 0 && v[i].paid_at > paid)
+			paid = v[i].paid_at;
 	}
 	if (rc == DB_OK || rc == DB_DONE)
 		rc = db_invoice_open_count(b->db, pk, &open);
 	if (rc == DB_OK && failing >= 0)
 		rc = db_tenant_set_past_due(b->db, pk, failing);
-	/* No open invoice: nothing is past due (a paid webhook missed). */
-	else if (rc == DB_OK && open == 0 && t.past_due_at >= 0)
+	/* Paid since, and nothing open: a missed invoice.paid event. */
+	else if (rc == DB_OK && open == 0 && t.past_due_at >= 0 &&
+	    paid >= t.past_due_at)
 		rc = db_tenant_clear_past_due(b->db, pk);
 	if (rc == DB_OK || rc == DB_DONE)
 		rc = db_commit(b->db);

@@ -437,14 +437,17 @@ struct dunning {
 enum dbrc db_dunning_list(struct db *, struct arena *, struct dunning **,
     size_t *n);
 
-/* Active relays per Stripe price setting: what the subscription bills. */
+/*
+ * Relays per Stripe price setting: what the subscription bills. Active
+ * ones, and delinquent ones too when with_suspended.
+ */
 struct billable {
 	const char *plan;
 	const char *price_setting; /* config key of the plan's price */
 	int64_t count;
 };
 enum dbrc db_relay_billable(struct db *, struct arena *, const char *tenant,
-    struct billable **, size_t *n);
+    int with_suspended, struct billable **, size_t *n);
 /* Ids of tenant's relays with status; only paid plans' when paid_only. */
 enum dbrc db_relay_ids(struct db *, struct arena *, const char *tenant,
     const char *status, int paid_only, const char ***ids, size_t *n);
@@ -526,9 +529,12 @@ enum dbrc db_invoice_list(struct db *, struct arena *, const char *tenant,
 enum dbrc db_invoice_put(struct db *, const struct invoice *, int64_t now);
 /* Open invoices of the tenant. */
 enum dbrc db_invoice_open_count(struct db *, const char *tenant, int64_t *n);
-/* Open invoices of tenants without a wallet whose "payment due" DM is due. */
-enum dbrc db_invoice_due_dm(struct db *, struct arena *, struct invoice **,
-    size_t *n);
+/*
+ * Open invoices of tenants without a wallet whose "payment due" DM is not
+ * sent, unless the tenant had one since recent_since.
+ */
+enum dbrc db_invoice_due_dm(struct db *, struct arena *, int64_t recent_since,
+    struct invoice **, size_t *n);
 enum dbrc db_invoice_set_due_sent(struct db *, const char *id, int64_t now);
 
 /* An NWC auto-payment guard row (workers.md §2.3). */

@@ -159,10 +159,10 @@ billable_row(struct arena *a, sqlite3_stmt *s, void *row)
 
 enum dbrc
 db_relay_billable(struct db *db, struct arena *a, const char *tenant,
-    struct billable **out, size_t *n)
+    int with_suspended, struct billable **out, size_t *n)
 {
-	return db_rows(db, a, db_query(db, STMT_RELAY_BILLABLE, DBV_T(tenant)),
-	    sizeof(**out), billable_row, out, n);
+	return db_rows(db, a, db_query(db, STMT_RELAY_BILLABLE, DBV_T(tenant),
+	    DBV_I(with_suspended != 0)), sizeof(**out), billable_row, out, n);
 }
 
 enum dbrc

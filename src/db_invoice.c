@@ -117,11 +117,11 @@ db_invoice_open_count(struct db *db, const char *tenant, int64_t *n)
 }
 
 enum dbrc
-db_invoice_due_dm(struct db *db, struct arena *a, struct invoice **out,
-    size_t *n)
+db_invoice_due_dm(struct db *db, struct arena *a, int64_t recent_since,
+    struct invoice **out, size_t *n)
 {
-	return db_rows(db, a, db_stmt(db, STMT_INVOICE_DUE_DM), sizeof(**out),
-	    invoice_row, out, n);
+	return db_rows(db, a, db_query(db, STMT_INVOICE_DUE_DM,
+	    DBV_I(recent_since)), sizeof(**out), invoice_row, out, n);
 }
 
 enum dbrc

@@ -218,7 +218,8 @@ const char *const stmts[STMT__MAX] = {
 	[STMT_RELAY_BILLABLE] =
 	    "SELECT r.plan, p.stripe_price_setting, count(*) FROM relay r "
 	    "JOIN plan p ON p.id = r.plan WHERE r.tenant = ?1 "
-	    "AND r.status = 'active' AND p.stripe_price_setting IS NOT NULL "
+	    "AND (r.status = 'active' OR (?2 AND r.status = 'delinquent')) "
+	    "AND p.stripe_price_setting IS NOT NULL "
 	    "GROUP BY r.plan, p.stripe_price_setting ORDER BY r.plan",
 	[STMT_RELAY_IDS_BY_STATUS] =
 	    "SELECT r.id FROM relay r JOIN plan p ON p.id = r.plan "
@@ -317,6 +318,9 @@ const char *const stmts[STMT__MAX] = {
 	    "SELECT " INVOICE_COLUMNS " FROM invoice i "
 	    "JOIN tenant t ON t.pubkey = i.tenant WHERE i.status = 'open' "
 	    "AND i.payment_due_sent_at IS NULL AND t.nwc_url_sealed IS NULL "
+	    "AND NOT EXISTS (SELECT 1 FROM dm_outbox d "
+	    "WHERE d.recipient = i.tenant AND d.created_at > ?1 "
+	    "AND d.dedupe_key GLOB 'payment-due:*') "
 	    "ORDER BY i.created_at, i.id",
 	[STMT_INVOICE_SET_DUE_SENT] =
 	    "UPDATE invoice SET payment_due_sent_at = ?2 "

@@ -95,6 +95,22 @@ int nwc_pay_invoice(struct nwc *, const char *bolt11, char preimage[65],
 int nwc_lookup_invoice(struct nwc *, struct arena *, const char *payment_hash,
     struct nwc_tx *, struct nwc_error *);
 
+/*
+ * The encryption for a wallet whose info event has tags (NIP-47
+ * "Encryption"): "nip44_v2" when offered, else "nip04" (also when the
+ * tag is absent, or Alby's old ["v", "1.0"] signal says NIP-44: then
+ * "nip44_v2"); NULL when the wallet offers nothing we speak.
+ */
+struct json_object;
+const char *nwc_encryption_choose(struct json_object *tags);
+/*
+ * A decrypted reply to method ({"result_type", "error", "result"}): 0
+ * and *result (caller puts it), or -1 with *err (a wallet error with its
+ * code, or an unreadable reply). Bounded to 64 KiB.
+ */
+int nwc_reply_parse(const char *, size_t, const char *method,
+    struct json_object **result, struct nwc_error *);
+
 /* The sentence a tenant can act on for a NIP-47 error code (static). */
 const char *nwc_code_sentence(const char *code);
 

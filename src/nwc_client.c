@@ -147,6 +147,96 @@ list_has(const char *list, const char *word)
 	return 0;
 }
 
+/* The value of the first tag named name in a tags array, or NULL. */
+static const char *
+tag_value(struct json_object *tags, const char *name)
+{
+	struct json_object *t;
+	size_t i, n;
+
+	n = json_object_array_length(tags);
+	for (i = 0; i < n; i++) {
+		t = json_object_array_get_idx(tags, i);
+		if (json_object_is_type(t, json_type_array) &&
+		    json_object_array_length(t) >= 2 &&
+		    strcmp(json_object_get_string(json_object_array_get_idx(t,
+		    0)), name) == 0)
+			return json_object_get_string(
+			    json_object_array_get_idx(t, 1));
+	}
+	return NULL;
+}
+
+const char *
+nwc_encryption_choose(struct json_object *tags)
+{
+	const char *enc, *v;
+
+	if (tags == NULL || !json_object_is_type(tags, json_type_array))
+		return "nip04";
+	if ((enc = tag_value(tags, "encryption")) == NULL) {
+		/* Alby's interim signal: ["v", "1.0"] meant NIP-44. */
+		v = tag_value(tags, "v");
+		return v != NULL && list_has(v, "1.0") ? "nip44_v2" : "nip04";
+	}
+	if (list_has(enc, "nip44_v2"))
+		return "nip44_v2";
+	if (list_has(enc, "nip04"))
+		return "nip04";
+	return NULL;
+}
+
+int
+nwc_reply_parse(const char *text, size_t len, const char *method,
+    struct json_object **result, struct nwc_error *e)
+{
+	struct json_object *o, *err, *r;
+	const char *s, *code, *msg;
+	char cbuf[33];
+	size_t n;
+	int rc = -1;
+
+	*result = NULL;
+	memset(e, 0, sizeof(*e));
+	if (len > NWC_REPLY_MAX || (o = json_parse_object(text, len)) == NULL) {
+		err_set(e, NWC_E_REPLY, NULL, NULL, "your wallet's answer could "
+		    "not be read");
+		return -1;
+	}
+	if (json_get_str(o, "result_type", 64, &s, NULL) == JGET_OK &&
+	    strcmp(s, method) != 0) {
+		err_set(e, NWC_E_REPLY, NULL, s, "your wallet answered another "
+		    "kind of request");
+		goto out;
+	}
+	if (json_object_object_get_ex(o, "error", &err) && err != NULL) {
+		code = "OTHER";
+		msg = NULL;
+		if (json_object_is_type(err, json_type_object)) {
+			if (json_get_str(err, "code", 32, &s, &n) == JGET_OK &&
+			    n > 0 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") ==
+			    n) {
+				memcpy(cbuf, s, n + 1);
+				code = cbuf;
+			}
+			(void)json_get_str(err, "message", 4096, &msg, NULL);
+		}
+		err_set(e, NWC_E_WALLET, code, msg, nwc_code_sentence(code));
+		goto out;
+	}
+	if (!json_object_object_get_ex(o, "result", &r) ||
+	    !json_object_is_type(r, json_type_object)) {
+		err_set(e, NWC_E_REPLY, NULL, NULL, "your wallet's answer has "
+		    "no result");
+		goto out;
+	}
+	*result = json_object_get(r);
+	rc = 0;
+out:
+	json_object_put(o);
+	return rc;
+}
+
 /* Why a call reached no relay, from the relays' results. */
 static void
 err_relays(struct nwc *w, struct nwc_error *e, const struct relay_result *res,
@@ -177,7 +267,7 @@ discover(struct nwc *w, struct nwc_error *e)
 	struct relay_events evs;
 	struct relay_result res[NWC_MAX_RELAYS];
 	const struct nostr_event *info;
-	const char *tag;
+	const char *scheme;
 	char filter[160];
 	int rc = -1;
 
@@ -201,10 +291,12 @@ discover(struct nwc *w, struct nwc_error *e)
 			    "publishes no NIP-47 info event on its relays");
 		goto out;
 	}
-	/* Absent tag: NIP-04 only (NIP-47 "Encryption"). */
-	tag = nostr_event_tag(info, "encryption");
-	w->enc = tag != NULL && list_has(tag, "nip44_v2") ? ENC_NIP44 :
-	    ENC_NIP04;
+	if ((scheme = nwc_encryption_choose(info->tags)) == NULL) {
+		err_set(e, NWC_E_INFO, "UNSUPPORTED_ENCRYPTION", NULL,
+		    nwc_code_sentence("UNSUPPORTED_ENCRYPTION"));
+		goto out;
+	}
+	w->enc = strcmp(scheme, "nip44_v2") == 0 ? ENC_NIP44 : ENC_NIP04;
 	rc = 0;
 out:
 	relay_events_release(&evs);
@@ -244,31 +336,38 @@ reply_accept(void *arg, const struct nostr_event *ev)
 	return 0;
 }
 
-/* Decrypt a reply in whichever scheme its shape shows (NIP-04 has ?iv=). */
-static struct json_object *
-reply_open(struct nwc *w, const struct nostr_event *ev)
+/*
+ * Decrypt a reply in whichever scheme its shape shows (NIP-04 has ?iv=)
+ * and read it as the answer to method.
+ */
+static int
+reply_open(struct nwc *w, const struct nostr_event *ev, const char *method,
+    struct json_object **result, struct nwc_error *e)
 {
-	struct json_object *o = NULL;
 	unsigned char *plain = NULL;
 	const char *why;
-	size_t len;
+	size_t len = 0;
 	int rc;
 
 	if (ev->content_len > NWC_REPLY_MAX * 2)
-		return NULL;
-	if (memmem(ev->content, ev->content_len, "?iv=", 4) != NULL)
+		rc = -1;
+	else if (memmem(ev->content, ev->content_len, "?iv=", 4) != NULL)
 		rc = nip04_decrypt_alloc(w->sk, w->wallet, ev->content,
 		    ev->content_len, &plain, &len, &why);
 	else
 		rc = nip44_decrypt_alloc(w->ck, ev->content, ev->content_len,
 		    &plain, &len, &why);
-	if (rc == 0 && len <= NWC_REPLY_MAX)
-		o = json_parse_object((const char *)plain, len);
+	if (rc == 0)
+		rc = nwc_reply_parse((const char *)plain, len, method, result,
+		    e);
+	else
+		err_set(e, NWC_E_REPLY, NULL, NULL, "your wallet's answer could "
+		    "not be decrypted");
 	if (plain != NULL) {
 		explicit_zero(plain, len);
 		free(plain);
 	}
-	return o;
+	return rc;
 }
 
 /*
@@ -282,9 +381,9 @@ call(struct nwc *w, const char *method, struct json_object *params,
 	struct relay_result res[NWC_MAX_RELAYS];
 	struct nostr_event req, reply;
 	struct reply_match match;
-	struct json_object *body, *o = NULL, *err, *r;
-	const char *text, *code, *msg, *tag[2];
-	char *content = NULL, filter[256], idhex[65], exp[24], cbuf[33];
+	struct json_object *body;
+	const char *text, *tag[2];
+	char *content = NULL, filter[256], idhex[65], exp[24];
 	size_t len;
 	int64_t now = (int64_t)time(NULL);
 	int rc = -1;
@@ -341,43 +440,8 @@ call(struct nwc *w, const char *method, struct json_object *params,
 		err_relays(w, e, res, timeout_ms);
 		goto out;
 	}
-	if ((o = reply_open(w, &reply)) == NULL) {
-		err_set(e, NWC_E_REPLY, NULL, NULL, "your wallet's answer could "
-		    "not be read");
-		goto out;
-	}
-	if (json_get_str(o, "result_type", 64, &text, NULL) == JGET_OK &&
-	    strcmp(text, method) != 0) {
-		err_set(e, NWC_E_REPLY, NULL, text, "your wallet answered "
-		    "another kind of request");
-		goto out;
-	}
-	if (json_object_object_get_ex(o, "error", &err) && err != NULL) {
-		code = "OTHER";
-		if (json_object_is_type(err, json_type_object) &&
-		    json_get_str(err, "code", 32, &text, &len) == JGET_OK &&
-		    len > 0 && strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") ==
-		    len) {
-			memcpy(cbuf, text, len + 1);
-			code = cbuf;
-		}
-		msg = NULL;
-		if (json_object_is_type(err, json_type_object))
-			(void)json_get_str(err, "message", 4096, &msg, NULL);
-		err_set(e, NWC_E_WALLET, code, msg, nwc_code_sentence(code));
-		goto out;
-	}
-	if (!json_object_object_get_ex(o, "result", &r) ||
-	    !json_object_is_type(r, json_type_object)) {
-		err_set(e, NWC_E_REPLY, NULL, NULL, "your wallet's answer has "
-		    "no result");
-		goto out;
-	}
-	*result = json_object_get(r);
-	rc = 0;
+	rc = reply_open(w, &reply, method, result, e);
 out:
-	if (o != NULL)
-		json_object_put(o);
 	json_object_put(body);
 	free(content);
 	nostr_event_release(&req);

@@ -418,8 +418,8 @@ stripe_request(const struct stripe *s, const char *method, const char *path,
  * parameters with idempotency_error.
  */
 int
-stripe_customer_create(const struct stripe *s, const char *pk, char **idp,
-    char **err_out)
+stripe_customer_create_call(const struct stripe *s, const char *pk,
+    char **idp, struct stripe_fail *fail)
 {
 	struct form f;
 	struct json_object *o = NULL;
@@ -427,23 +427,34 @@ stripe_customer_create(const struct stripe *s, const char *pk, char **idp,
 	int ret;
 
 	*idp = NULL;
-	*err_out = NULL;
+	memset(fail, 0, sizeof(*fail));
 	if (pk == NULL || strlen(pk) != 64 || !is_lower_hex(pk, 64)) {
-		*err_out = xstrdup("Stripe POST /v1/customers not sent: the "
+		fail->msg = xstrdup("Stripe POST /v1/customers not sent: the "
 		    "tenant pubkey is not 64 lower-case hex digits");
 		return -1;
 	}
 	snprintf(idem, sizeof(idem), "caravel-customer-%s", pk);
 	form_init(&f);
 	form_add(&f, "metadata[tenant_pubkey]", pk);
-	ret = stripe_request(s, "POST", "/v1/customers", &f, idem, &o,
-	    err_out);
+	ret = stripe_call(s, "POST", "/v1/customers", &f, idem, &o, fail);
 	if (ret == 0)
-		ret = stripe_reply_id(o, "id", "cus_", idp, err_out);
+		ret = stripe_reply_id(o, "id", "cus_", idp, &fail->msg);
 	if (o != NULL)
 		json_object_put(o);
 	form_release(&f);
 	return ret;
+}
+
+int
+stripe_customer_create(const struct stripe *s, const char *pk, char **idp,
+    char **err_out)
+{
+	struct stripe_fail fail;
+	int rc;
+
+	rc = stripe_customer_create_call(s, pk, idp, &fail);
+	*err_out = fail.msg;
+	return rc;
 }
 
 int

@@ -66,6 +66,10 @@ void stripe_fail_release(struct stripe_fail *);
  */
 int stripe_customer_create(const struct stripe *,
     const char *tenant_pubkey_hex, char **customer_id_out, char **err_out);
+/* The same with the failure described in *fail (release it). */
+int stripe_customer_create_call(const struct stripe *,
+    const char *tenant_pubkey_hex, char **customer_id_out,
+    struct stripe_fail *);
 
 /*
  * POST /v1/billing_portal/sessions for customer, returning to return_url
@@ -184,6 +188,9 @@ int stripe_invoice_parse(struct arena *, struct json_object *,
  */
 int stripe_customer_ensure(const struct stripe *, const char *tenant_pubkey,
     char **customer_id, struct stripe_fail *);
+/* Does the customer have a default payment method (a card on file)? */
+int stripe_customer_card(const struct stripe *, const char *customer,
+    int *has_card, struct stripe_fail *);
 int stripe_sub_get(const struct stripe *, struct arena *, const char *id,
     struct stripe_sub *, struct stripe_fail *);
 /* The customer's subscriptions (status=all), at most STRIPE_LIST_MAX. */

@@ -271,7 +271,7 @@ stripe_customer_ensure(const struct stripe *s, const char *pk, char **idp,
 {
 	struct json_object *o = NULL, *d;
 	struct form q;
-	char *query, *err = NULL;
+	char *query;
 	const char *id;
 	int rc;
 
@@ -299,10 +299,30 @@ stripe_customer_ensure(const struct stripe *s, const char *pk, char **idp,
 		return 0;
 	}
 	json_object_put(o);
-	if (stripe_customer_create(s, pk, idp, &err) == -1) {
-		f->msg = err;
+	stripe_fail_release(f);
+	return stripe_customer_create_call(s, pk, idp, f);
+}
+
+int
+stripe_customer_card(const struct stripe *s, const char *customer,
+    int *has_card, struct stripe_fail *f)
+{
+	struct json_object *o, *settings;
+	const char *pm;
+	char path[64 + STRIPE_ID_MAX];
+
+	*has_card = 0;
+	memset(f, 0, sizeof(*f));
+	if (!stripe_id_ok(customer, "cus_"))
+		return fail_parse(f, "GET /v1/customers", "bad id");
+	snprintf(path, sizeof(path), "/v1/customers/%s", customer);
+	if (stripe_call(s, "GET", path, NULL, NULL, &o, f) == -1)
 		return -1;
-	}
+	settings = member_obj(o, "invoice_settings");
+	if (json_get_str(settings, "default_payment_method", STRIPE_ID_MAX,
+	    &pm, NULL) == JGET_OK && stripe_id_ok(pm, ""))
+		*has_card = 1;
+	json_object_put(o);
 	return 0;
 }
 

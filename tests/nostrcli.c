@@ -1,7 +1,9 @@
 /*
  * nostrcli: Caravel's Nostr code on the command line, for the
  * cross-implementation tests against nostr-tools (tests/js/cross.test.mjs,
- * spec/testing.md layer 2). It is a test tool and is never installed.
+ * spec/testing.md layer 2), and its BOLT #11 decoder for the test against
+ * the npm bolt11 package (tests/js/bolt11.test.mjs). It is a test tool and
+ * is never installed.
  *
  * Keys are 64 lower-case hex digits. Input comes on stdin, results go to
  * stdout; decrypted plaintext is written byte for byte, everything else
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "bolt11.h"
 #include "crypt.h"
 #include "nostr.h"
 
@@ -519,6 +522,36 @@ cmd_decode(const char *arg, char **av)
 	return put_hex(out, n) == 0 ? 0 : EXIT_REJECT;
 }
 
+/*
+ * bolt11 <invoice>: prints {"network","msats","timestamp","expiry",
+ * "payment_hash"} on one line; msats is null for an any-amount invoice.
+ */
+static int
+cmd_bolt11(const char *arg, char **av)
+{
+	struct bolt11 b;
+	const char *why = NULL;
+	char hash[65];
+
+	(void)arg;
+	if (bolt11_decode(av[0], &b, &why) == -1)
+		return reject("bolt11", why);
+	hex_encode(b.payment_hash, sizeof b.payment_hash, hash);
+	printf("{\"network\":\"%s\",\"msats\":", b.network);
+	if (b.has_amount)
+		printf("%llu", (unsigned long long)b.msats);
+	else
+		printf("null");
+	printf(",\"timestamp\":%lld,\"expiry\":%lld,"
+	    "\"payment_hash\":\"%s\"}\n", (long long)b.timestamp,
+	    (long long)b.expiry, hash);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "nostrcli: cannot write stdout\n");
+		return EXIT_REJECT;
+	}
+	return 0;
+}
+
 static int self_failures;
 
 static void
@@ -665,6 +698,29 @@ self_auth(const unsigned char sk[32], const unsigned char pk[32])
 	    memcmp(back, pk, 32) == 0, "nip19 round trip");
 }
 
+/* BOLT #11 "Examples": $3 for a cup of coffee, within one minute. */
+static void
+self_bolt11(void)
+{
+	static const char inv[] =
+	    "lnbc2500u1pvjluezsp5zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3"
+	    "zyg3zygspp5qqqsyqcyq5rqwzqfqqqsyqcyq5rqwzqfqqqsyqcyq5rqwzqfqypqd"
+	    "q5xysxxatsyp3k7enxv4jsxqzpu9qrsgquk0rl77nj30yxdy8j9vdx85fkpmdla2"
+	    "087ne0xh8nhedh8w27kyke0lp53ut353s06fv3qfegext0eh0ymjpf39tuven09s"
+	    "am30g4vgpfna3rh";
+	struct bolt11 b;
+	char bad[sizeof inv];
+
+	self_check(bolt11_decode(inv, &b, NULL) == 0 &&
+	    strcmp(b.network, "bc") == 0 && b.has_amount &&
+	    b.msats == 250000000 && b.timestamp == 1496314658 &&
+	    b.expiry == 60 && b.payment_hash[31] == 0x02, "bolt11 decode");
+	memcpy(bad, inv, sizeof inv);
+	bad[sizeof inv - 2] = 'q';
+	self_check(bolt11_decode(bad, &b, NULL) == -1,
+	    "bolt11 bad checksum rejected");
+}
+
 static int
 self_test(void)
 {
@@ -678,6 +734,7 @@ self_test(void)
 	self_crypt(ska, pka, skb, pkb);
 	self_wrap(ska, pka, skb, pkb);
 	self_auth(ska, pka);
+	self_bolt11();
 	explicit_zero(ska, sizeof ska);
 	explicit_zero(skb, sizeof skb);
 	if (self_failures > 0)
@@ -704,6 +761,7 @@ static const struct cmd cmds[] = {
 	{ "npub", 1, 1, cmd_encode, "npub", "<pk>" },
 	{ "nsec", 1, 1, cmd_encode, "nsec", "<sk>" },
 	{ "decode", 1, 1, cmd_decode, NULL, "<bech32>" },
+	{ "bolt11", 1, 1, cmd_bolt11, NULL, "<invoice>" },
 };
 
 static int

@@ -44,7 +44,7 @@ else
 	    "exit status $rc" "$(cat "$T/routes" "$T/routes.err")"
 fi
 bad=$(awk 'NF != 3 || $1 !~ /^(GET|POST|PUT)$/ || $2 !~ /^\// ||
-    $3 !~ /^(public|signer|admin|tenant|relay)$/' "$T/routes")
+    $3 !~ /^(public|signer|admin|tenant|relay|invoice)$/' "$T/routes")
 nroutes=$(wc -l < "$T/routes")
 if [ -z "$bad" ] && [ "$nroutes" -gt 0 ]; then
 	ok "--list-routes: $nroutes lines of METHOD PATTERN RULE"
@@ -86,6 +86,7 @@ api_env "ADMINS=$admin_pk" \
     "ALLOW_ORIGINS=$ORIGINS" \
     RELAY_DOMAIN=relays.example.com \
     RESERVED_SUBDOMAINS=status,billing \
+    STRIPE_WEBHOOK_SECRET=whsec_t0400 \
     HTTP_TIMEOUT=5
 encryption_secret=$(sed -n 's/^ENCRYPTION_SECRET=//p' "$ENV_FILE")
 

@@ -1,78 +1,173 @@
 /*
  * stripe.mjs: a strict fake of the Stripe endpoints Caravel calls, for tests
- * (spec/testing.md: a fake that accepts anything proves nothing).
+ * (spec/testing.md: a fake that accepts anything proves nothing). This file
+ * is the HTTP server: form parsing, auth, idempotency, faults, the request
+ * log and the control hooks. The billing rules live in stripe-billing.mjs,
+ * the events and their delivery in stripe-webhooks.mjs.
  *
- *   POST /v1/customers              name, email, description, phone, metadata[k]
- *   GET  /v1/customers/:id
- *   POST /v1/billing_portal/sessions customer (must exist), return_url, ...
+ *   POST   /v1/customers                    name, email, description, phone, metadata[k]
+ *   GET    /v1/customers/search             query=metadata['k']:'v', limit, page
+ *   GET    /v1/customers/:id
+ *   POST   /v1/billing_portal/sessions      customer (must exist), return_url, ...
+ *   POST   /v1/subscriptions                customer, items[i][price|quantity|metadata],
+ *          metadata, payment_behavior, proration_behavior, collection_method,
+ *          days_until_due, description, expand[]
+ *   GET    /v1/subscriptions                customer, status, price, created, limit, cursors
+ *   GET    /v1/subscriptions/:id            expand[]
+ *   POST   /v1/subscriptions/:id            items[i][id|price|quantity|deleted|metadata],
+ *          proration_behavior, payment_behavior, metadata, cancel_at_period_end,
+ *          description, expand[]
+ *   DELETE /v1/subscriptions/:id            invoice_now, prorate, cancellation_details[...]
+ *   GET    /v1/invoices                     customer, status, subscription, created, limit, ...
+ *   GET    /v1/invoices/:id, /v1/invoices/:id/lines
+ *   POST   /v1/invoices/:id/pay             paid_out_of_band, off_session, expand[]
+ *   POST   /v1/invoices/:id/void, /v1/invoices/:id/mark_uncollectible
  *
  * What it checks, as Stripe does (research/stripe.md §1):
  *  - Authorization: Bearer <key> equal to STRIPE_FAKE_KEY (an sk_test_ key),
  *    else 401 with Stripe's error JSON and the key masked in the message;
  *  - POST bodies are application/x-www-form-urlencoded (400 otherwise) in
- *    bracket syntax (a[b]=v, brackets raw or %5B/%5D), valid percent
- *    encoding and UTF-8, no repeated key, no query string;
- *  - unknown parameters are 400 parameter_unknown, like Stripe;
+ *    bracket syntax (a[b]=v, a[0]=v or a[]=v, brackets raw or %5B/%5D),
+ *    valid percent encoding and UTF-8, no repeated key, no query string;
+ *    GET and DELETE carry their parameters in the query string;
+ *  - unknown parameters are 400 parameter_unknown, wrong types 400 naming
+ *    the parameter, unknown ids 404 (or 400 when named by a parameter)
+ *    resource_missing, like Stripe;
  *  - Stripe-Version, when sent, looks like 2026-10-28 or 2026-10-28.endive;
- *  - Idempotency-Key (POST, at most 255 chars): the same key with the same
- *    parameters replays the stored answer with "Idempotent-Replayed: true";
- *    with other parameters or another endpoint it is 400 idempotency_error;
- *    while the first request still runs it is 409 idempotency_key_in_use
- *    with "Stripe-Should-Retry: true". Only successes are stored (Stripe
- *    does not store validation failures), and injected failures if asked.
+ *  - Idempotency-Key (every POST, at most 255 chars): the same key with the
+ *    same parameters replays the stored answer with "Idempotent-Replayed:
+ *    true"; with other parameters or another endpoint it is 400
+ *    idempotency_error; while the first request still runs it is 409
+ *    idempotency_key_in_use with "Stripe-Should-Retry: true". Successes are
+ *    stored, and failures once Stripe has acted (a declined card); not
+ *    validation failures (Stripe does not store those), and injected
+ *    failures only when fail_store is set.
  *
  * Environment: STRIPE_FAKE_PORT (default 0: any free port), STRIPE_FAKE_KEY
  * (default sk_test_caravel), STRIPE_FAKE_LOG (a file that gets one JSON
  * line per /v1 request: method, path, query, status, auth ok/missing/
  * malformed/wrong (never the key), content type, Stripe-Version,
- * Idempotency-Key, whether it was replayed, and the parsed parameters).
- * Prints "listening <port>" on stdout once ready.
+ * Idempotency-Key, whether it was replayed, the Request-Id and the parsed
+ * parameters), STRIPE_FAKE_PRICES (price_id:unit_amount_cents,...; default
+ * price_basic:500,price_growth:2500; USD, monthly), STRIPE_FAKE_API_VERSION
+ * (the events' api_version, default 2026-10-28.endive), and for webhooks
+ * STRIPE_FAKE_WEBHOOK_URL, STRIPE_FAKE_WEBHOOK_SECRET (whsec_..., needed
+ * with the URL), STRIPE_FAKE_WEBHOOK_LOG (a file: one JSON line per
+ * delivery attempt), STRIPE_FAKE_WEBHOOK_RETRIES (default 3),
+ * STRIPE_FAKE_WEBHOOK_BACKOFF_MS (default 100), STRIPE_FAKE_WEBHOOK_TIMEOUT_MS
+ * (default 5000). Signing needs the npm package stripe (npm ci --prefix
+ * tests/js); it is loaded only when a webhook URL is set.
+ * Prints "listening <port>" on stdout once ready, and nothing else there.
  *
- * Control (no auth; loopback only): POST /__control with a JSON object of
- *   fail_next: status   answer the next /v1 request(s) with this error
- *   fail_count: n       ... for n requests (default 1)
- *   fail_store: bool    store injected failures under their Idempotency-Key
- *                       (Stripe stores a 500 once execution has begun)
- *   delay_ms: ms        hold the next request(s) this long before executing
- *   delay_count: n      ... for n requests (default 1)
- *   pad_next: bytes     add a "padding" member of that size to the next answer
- *   reset: true         forget customers, keys, faults and the log
- * GET /__log answers the request log as a JSON array.
+ * Control (no auth; loopback only): POST /__control with a JSON object; an
+ * unknown member is a 400. Applied in this order, the first failing action
+ * answering 400 {error}; success answers {ok: true, ...results}:
+ *   reset: true              forget everything: customers, subscriptions,
+ *                            invoices, events and their queue, keys,
+ *                            faults, cards, knobs, the logs
+ *   fail_next: status        answer the next /v1 request(s) with this error
+ *   fail_count: n            ... for n requests (default 1)
+ *   fail_store: bool         store injected failures under their Idempotency-Key
+ *                            (Stripe stores a 500 once execution has begun)
+ *   delay_ms: ms             hold the next request(s) this long before executing
+ *   delay_count: n           ... for n requests (default 1)
+ *   pad_next: bytes          add a "padding" member of that size to the next answer
+ *   fault_path: "METHOD /path"  fail_next and delay_ms apply only to
+ *                            requests starting so ("POST /v1/subscriptions");
+ *                            "" or null: to any request (the default)
+ *   search_lag_ms: ms        customer search does not see customers younger
+ *                            than this (Stripe's search is eventually consistent)
+ *   expire_idempotency_keys: true   forget every stored key (Stripe prunes
+ *                            them after 24 h); keys in flight stay
+ *   webhooks: bool           stop / start sending events (those made while
+ *                            stopped are never sent: missed webhooks)
+ *   webhook_url: url|null, webhook_secret: whsec_...   change the endpoint
+ *   attach_card: "cus_…"     a default payment method pm_… (customer.updated);
+ *                            answers {payment_method}
+ *   detach_card: "cus_…"     no payment method any more (customer.updated)
+ *   fail_payments: "cus_…"|[...]   that customer's card attempts are declined
+ *   pass_payments: "cus_…"|[...]   ... no longer
+ *   advance_period: "sub_…"  the next month begins for it; answers {invoice}
+ *   expire_incomplete: "sub_…"  an incomplete one's 23 hours run out
+ *   send_event: {type, object, previous_attributes?}  make and send any
+ *                            signed event; answers {event: "evt_…"}
+ *   resend: "evt_…"          send that event again
+ * GET /__log     the request log as a JSON array
+ * GET /__state   {customers, subscriptions, invoices, pending_invoice_items,
+ *                failing_payments, search_lag_ms, prices, webhooks}
+ * GET /__events  every event made, oldest first: {id, type, created, state
+ *                (pending, delivered, failed, skipped, no_endpoint),
+ *                attempts [{attempt, at, status, error, ms}], event};
+ *                ?wait_ms=N first waits (at most N ms) until no delivery is
+ *                pending.
  */
 import http from 'node:http';
 import fs from 'node:fs';
 import crypto from 'node:crypto';
+import { StripeError, invalid, now, rand, sleep, clone, isObj } from './stripe-core.mjs';
+import { Billing, parsePrices } from './stripe-billing.mjs';
+import { Webhooks, checkSecret, checkUrl, loadSigner } from './stripe-webhooks.mjs';
 
 const KEY = process.env.STRIPE_FAKE_KEY || 'sk_test_caravel';
 const PORT = Number(process.env.STRIPE_FAKE_PORT || 0);
 const LOG = process.env.STRIPE_FAKE_LOG || '';
 const MAX_BODY = 1 << 20;
 
-if (!/^sk_test_[A-Za-z0-9_]+$/.test(KEY)) {
-  console.error('stripe fake: STRIPE_FAKE_KEY must look like sk_test_...');
-  process.exit(2);
+function fatal(code, msg) {
+  console.error(`stripe fake: ${msg}`);
+  process.exit(code);
 }
 
-let customers = new Map();
-let idem = new Map(); // key -> { fp, inflight } or { fp, status, body }
-let faults = { fail: [], failStore: false, delays: [], pad: 0 };
-let log = [];
+if (!/^sk_test_[A-Za-z0-9_]+$/.test(KEY))
+  fatal(2, 'STRIPE_FAKE_KEY must look like sk_test_...');
+const envNumber = (name, dflt) => {
+  const v = process.env[name];
+  if (v === undefined || v === '')
+    return dflt;
+  if (!/^\d+$/.test(v))
+    fatal(2, `${name} must be a whole number`);
+  return Number(v);
+};
 
-const now = () => Math.floor(Date.now() / 1000);
-const rand = (n) => crypto.randomBytes(n).toString('hex');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-class StripeError extends Error {
-  constructor(status, type, message, extra = {}) {
-    super(message);
-    this.status = status;
-    this.body = { error: { type, message, ...extra } };
+let billing, webhooks;
+try {
+  billing = new Billing(parsePrices(process.env.STRIPE_FAKE_PRICES ||
+    'price_basic:500,price_growth:2500'));
+} catch (e) {
+  fatal(2, `STRIPE_FAKE_PRICES: ${e.message}`);
+}
+const hookOpts = {
+  url: process.env.STRIPE_FAKE_WEBHOOK_URL || '',
+  secret: process.env.STRIPE_FAKE_WEBHOOK_SECRET || '',
+  apiVersion: process.env.STRIPE_FAKE_API_VERSION || '2026-10-28.endive',
+  retries: envNumber('STRIPE_FAKE_WEBHOOK_RETRIES', 3),
+  backoffMs: envNumber('STRIPE_FAKE_WEBHOOK_BACKOFF_MS', 100),
+  timeoutMs: envNumber('STRIPE_FAKE_WEBHOOK_TIMEOUT_MS', 5000),
+  logFile: process.env.STRIPE_FAKE_WEBHOOK_LOG || '',
+};
+try {
+  if (hookOpts.secret !== '')
+    checkSecret(hookOpts.secret);
+  if (hookOpts.url !== '') {
+    checkUrl(hookOpts.url);
+    if (hookOpts.secret === '')
+      throw new Error('STRIPE_FAKE_WEBHOOK_URL needs STRIPE_FAKE_WEBHOOK_SECRET');
+  }
+} catch (e) {
+  fatal(2, e.message);
+}
+if (hookOpts.url !== '') {
+  try {
+    loadSigner();
+  } catch (e) {
+    fatal(3, e.message);
   }
 }
-const invalid = (message, extra) =>
-  new StripeError(400, 'invalid_request_error', message, extra);
-const unknownParam = (p) => invalid(`Received unknown parameter: ${p}`,
-  { code: 'parameter_unknown', param: p });
+webhooks = new Webhooks(hookOpts);
+
+let idem = new Map(); // key -> { fp, inflight } or { fp, status, body }
+let faults = { fail: [], failStore: false, delays: [], pad: 0, path: '' };
+let log = [];
 
 function decode(s) {
   try {
@@ -135,94 +230,7 @@ function canon(v) {
   return `{${pairs.join(',')}}`;
 }
 
-function onlyParams(params, allowed) {
-  for (const k of Object.keys(params))
-    if (!allowed.includes(k))
-      throw unknownParam(k);
-}
-
-function str(params, k, max = 5000) {
-  const v = params[k];
-  if (v === undefined)
-    return null;
-  if (typeof v !== 'string')
-    throw invalid(`Invalid string: ${k}`, { param: k });
-  if (v.length > max)
-    throw invalid(`Invalid ${k}: must be at most ${max} characters`, { param: k });
-  return v === '' ? null : v;
-}
-
-function metadata(params) {
-  const md = params.metadata;
-  if (md === undefined)
-    return {};
-  if (typeof md !== 'object' || Array.isArray(md))
-    throw invalid('Invalid object', { param: 'metadata' });
-  const keys = Object.keys(md);
-  if (keys.length > 50)
-    throw invalid('Invalid metadata: at most 50 keys', { param: 'metadata' });
-  const out = Object.create(null);
-  for (const k of keys) {
-    if (typeof md[k] !== 'string' || k.length > 40 || md[k].length > 500)
-      throw invalid(`Invalid metadata[${k}]: keys at most 40 characters, ` +
-        'values strings of at most 500', { param: `metadata[${k}]` });
-    if (md[k] !== '')
-      out[k] = md[k];
-  }
-  return out;
-}
-
-function customerCreate(params) {
-  onlyParams(params, ['name', 'email', 'description', 'phone', 'metadata']);
-  const c = {
-    id: `cus_${rand(7)}`, object: 'customer', created: now(), livemode: false,
-    name: str(params, 'name', 256), email: str(params, 'email', 512),
-    description: str(params, 'description', 350), phone: str(params, 'phone', 20),
-    metadata: metadata(params),
-  };
-  customers.set(c.id, c);
-  return c;
-}
-
-function customerGet(params, id) {
-  onlyParams(params, ['expand']);
-  if (!customers.has(id))
-    throw new StripeError(404, 'invalid_request_error', `No such customer: '${id}'`,
-      { code: 'resource_missing', param: 'id' });
-  return customers.get(id);
-}
-
-function portalCreate(params) {
-  onlyParams(params,
-    ['customer', 'return_url', 'configuration', 'locale', 'on_behalf_of']);
-  const customer = str(params, 'customer');
-  if (customer === null)
-    throw invalid('Missing required param: customer.',
-      { code: 'parameter_missing', param: 'customer' });
-  if (!customers.has(customer))
-    throw invalid(`No such customer: '${customer}'`,
-      { code: 'resource_missing', param: 'customer' });
-  const ret = str(params, 'return_url');
-  if (ret !== null) {
-    let u = null;
-    try { u = new URL(ret); } catch { /* judged below */ }
-    if (!u || !['http:', 'https:'].includes(u.protocol))
-      throw invalid('Not a valid URL', { code: 'url_invalid', param: 'return_url' });
-  }
-  const token = rand(12);
-  return {
-    id: `bps_${rand(7)}`, object: 'billing_portal.session', created: now(),
-    customer, return_url: ret, livemode: false, locale: str(params, 'locale'),
-    configuration: str(params, 'configuration') || 'bpc_fake',
-    url: `https://billing.stripe.com/p/session/test_${token}`,
-  };
-}
-
-const routes = [
-  ['POST', /^\/v1\/customers$/, customerCreate],
-  ['GET', /^\/v1\/customers\/([A-Za-z0-9_]+)$/, customerGet],
-  ['POST', /^\/v1\/billing_portal\/sessions$/, portalCreate],
-];
+const routes = billing.routes();
 
 function mask(key) {
   const pre = /^[sr]k_(test|live)_/.exec(key);
@@ -252,6 +260,14 @@ function checkAuth(req, entry) {
       `Invalid API Key provided: ${mask(m[1])}`);
   }
   entry.auth = 'ok';
+}
+
+/* Events made by a request or a control action; request null: automatic. */
+function eventContext(request) {
+  const ctx = { request, events: [] };
+  ctx.emit = (type, object, previous) =>
+    ctx.events.push(webhooks.make(type, object, previous, request));
+  return ctx;
 }
 
 /* Everything but writing: returns { status, body, headers }. */
@@ -309,11 +325,14 @@ async function serve(req, url, raw, entry) {
     }
     idem.set(key, { fp, inflight: true });
   }
+  const ctx = eventContext({ id: entry.request_id, idempotency_key: key ?? null });
   let result;
   try {
-    if (faults.delays.length > 0)
+    const faultable = !faults.path ||
+      `${req.method} ${url.pathname}`.startsWith(faults.path);
+    if (faultable && faults.delays.length > 0)
       await sleep(faults.delays.shift());
-    if (faults.fail.length > 0) {
+    if (faultable && faults.fail.length > 0) {
       const st = faults.fail.shift();
       const e = new StripeError(st, st >= 500 ? 'api_error' : 'invalid_request_error',
         st === 429 ? 'Too many requests hit the API too quickly.' :
@@ -322,15 +341,19 @@ async function serve(req, url, raw, entry) {
       e.store = faults.failStore;
       throw e;
     }
-    result = { status: 200, body: route[2](params, m[1]) };
+    // A copy: a stored answer must not change when the object does.
+    result = { status: 200, body: clone(route[2](params, m, ctx)) };
   } catch (e) {
-    if (key !== undefined && e.store)
+    if (e.commit)
+      webhooks.commit(ctx.events);
+    if (key !== undefined && e.store && idem.get(key)?.inflight)
       idem.set(key, { fp, status: e.status, body: e.body });
-    else if (key !== undefined)
+    else if (key !== undefined && idem.get(key)?.inflight)
       idem.delete(key);
     throw e;
   }
-  if (key !== undefined)
+  webhooks.commit(ctx.events);
+  if (key !== undefined && idem.get(key)?.inflight)
     idem.set(key, { fp, status: result.status, body: result.body });
   return result;
 }
@@ -361,18 +384,31 @@ function send(res, status, body, headers = {}) {
   res.end(text);
 }
 
-async function control(req, res) {
-  let o;
-  try {
-    o = JSON.parse((await readBody(req)).toString('utf8'));
-  } catch {
-    return send(res, 400, { error: 'control body must be JSON' });
-  }
+const CONTROL_KEYS = ['reset', 'fault_path', 'fail_next', 'fail_count', 'fail_store', 'delay_ms',
+  'delay_count', 'pad_next', 'search_lag_ms', 'expire_idempotency_keys', 'webhooks',
+  'webhook_url', 'webhook_secret', 'attach_card', 'detach_card', 'fail_payments',
+  'pass_payments', 'advance_period', 'expire_incomplete', 'send_event', 'resend'];
+
+/* One control object, in the documented order; throws Error for a 400. */
+function applyControl(o, out) {
+  for (const k of Object.keys(o))
+    if (!CONTROL_KEYS.includes(k))
+      throw new Error(`unknown control: ${k}`);
   if (o.reset) {
-    customers = new Map(); idem = new Map(); log = [];
-    faults = { fail: [], failStore: false, delays: [], pad: 0 };
+    billing.reset();
+    webhooks.reset();
+    idem = new Map();
+    log = [];
+    faults = { fail: [], failStore: false, delays: [], pad: 0, path: '' };
     if (LOG)
       fs.writeFileSync(LOG, '');
+    if (hookOpts.logFile)
+      fs.writeFileSync(hookOpts.logFile, '');
+  }
+  if (o.fault_path !== undefined) {
+    if (o.fault_path !== null && typeof o.fault_path !== 'string')
+      throw new Error('fault_path must be a string like "POST /v1/subscriptions"');
+    faults.path = o.fault_path ?? '';
   }
   if (o.fail_next)
     for (let i = 0; i < (o.fail_count || 1); i++)
@@ -384,7 +420,70 @@ async function control(req, res) {
       faults.delays.push(Number(o.delay_ms));
   if (o.pad_next)
     faults.pad = Number(o.pad_next);
-  send(res, 200, { ok: true });
+  if (o.search_lag_ms !== undefined) {
+    if (!Number.isInteger(o.search_lag_ms) || o.search_lag_ms < 0)
+      throw new Error('search_lag_ms must be a whole number of ms');
+    billing.searchLagMs = o.search_lag_ms;
+  }
+  if (o.expire_idempotency_keys)
+    for (const [k, rec] of idem)
+      if (!rec.inflight)
+        idem.delete(k);
+  if (o.webhook_url !== undefined || o.webhook_secret !== undefined)
+    webhooks.configure({ url: o.webhook_url, secret: o.webhook_secret });
+  if (o.webhooks !== undefined)
+    webhooks.setEnabled(o.webhooks);
+  // Actions that make events: each commits its own, in order.
+  const act = (f) => {
+    const ctx = eventContext(null);
+    try {
+      return f(ctx);
+    } finally {
+      webhooks.commit(ctx.events);
+    }
+  };
+  if (o.attach_card !== undefined)
+    out.payment_method = act((ctx) => billing.attachCard(o.attach_card, ctx));
+  if (o.detach_card !== undefined)
+    act((ctx) => billing.detachCard(o.detach_card, ctx));
+  if (o.fail_payments !== undefined)
+    billing.setFailing(o.fail_payments, true);
+  if (o.pass_payments !== undefined)
+    billing.setFailing(o.pass_payments, false);
+  if (o.advance_period !== undefined)
+    out.invoice = act((ctx) => billing.advancePeriod(o.advance_period, ctx));
+  if (o.expire_incomplete !== undefined)
+    act((ctx) => billing.expireIncomplete(o.expire_incomplete, ctx));
+  if (o.send_event !== undefined) {
+    const s = o.send_event;
+    if (!isObj(s) || typeof s.type !== 'string' || !/^[a-z_.]+$/.test(s.type) ||
+        !isObj(s.object) || (s.previous_attributes !== undefined &&
+        !isObj(s.previous_attributes)))
+      throw new Error('send_event wants {type, object, previous_attributes?}');
+    const ev = webhooks.make(s.type, s.object, s.previous_attributes, null);
+    webhooks.commit([ev]);
+    out.event = ev.id;
+  }
+  if (o.resend !== undefined)
+    webhooks.resend(o.resend);
+}
+
+async function control(req, res) {
+  let o;
+  try {
+    o = JSON.parse((await readBody(req)).toString('utf8'));
+  } catch {
+    return send(res, 400, { error: 'control body must be JSON' });
+  }
+  if (!isObj(o))
+    return send(res, 400, { error: 'control body must be a JSON object' });
+  const out = { ok: true };
+  try {
+    applyControl(o, out);
+  } catch (e) {
+    return send(res, 400, { error: e.message });
+  }
+  send(res, 200, out);
 }
 
 const server = http.createServer(async (req, res) => {
@@ -394,12 +493,21 @@ const server = http.createServer(async (req, res) => {
     return control(req, res);
   if (url.pathname === '/__log' && req.method === 'GET')
     return send(res, 200, log);
+  if (url.pathname === '/__state' && req.method === 'GET')
+    return send(res, 200, { ...billing.state(),
+      webhooks: { url: webhooks.url, enabled: webhooks.enabled } });
+  if (url.pathname === '/__events' && req.method === 'GET') {
+    const wait = Number(url.searchParams.get('wait_ms') || 0);
+    if (wait > 0)
+      await webhooks.waitIdle(Math.min(wait, 60000));
+    return send(res, 200, webhooks.list());
+  }
   const entry = {
     time: now(), method: req.method, path: url.pathname, query: url.search,
     status: 0, auth: null, content_type: req.headers['content-type'] ?? null,
     stripe_version: req.headers['stripe-version'] ?? null,
     idempotency_key: req.headers['idempotency-key'] ?? null,
-    replayed: false, params: null,
+    replayed: false, request_id: `req_${rand(7)}`, params: null,
   };
   let reply;
   try {
@@ -422,7 +530,8 @@ const server = http.createServer(async (req, res) => {
   if (LOG)
     fs.appendFileSync(LOG, `${JSON.stringify(entry)}\n`);
   if (!res.destroyed)
-    send(res, reply.status, reply.body, reply.headers);
+    send(res, reply.status, reply.body,
+      { 'Request-Id': entry.request_id, ...reply.headers });
 });
 
 server.listen(PORT, '127.0.0.1', () => {

@@ -211,6 +211,9 @@ async function stripeControl (o) {
   assert.equal(r.status, 200, 'the fake Stripe took the control request')
 }
 
+// Every request about pk's customer: the metadata search, then the create.
+const customerLookups = (pk) => stripeLog().filter((e) =>
+  e.path === '/v1/customers/search' && (e.params?.query ?? '').includes(pk))
 const customerCalls = (pk) => stripeLog().filter((e) => e.method === 'POST' &&
   e.path === '/v1/customers' && e.params?.metadata?.tenant_pubkey === pk)
 
@@ -222,6 +225,8 @@ const B = identity() // another tenant
 const C = identity() // a valid signer who never became a tenant
 let RA // A's relay, for the authorization matrix
 let RH // A's relay, for the hostile inputs
+// A's invoice, paid: the mirror normally learns it from Stripe (t0850).
+const IA = `in_matrix${rhex(6)}`
 
 async function createRelay (as, body, status = 201) {
   const r = await call('POST', '/relays', { as, body })
@@ -234,6 +239,9 @@ before(async () => {
     assert.equal(t.pubkey, who.pk)
   }
   RA = await createRelay(A, { subdomain: sub('matrix'), plan: 'basic' })
+  sql(`INSERT INTO invoice (id, tenant, status, currency, amount_due,
+    amount_paid, created_at, paid_at, updated_at) VALUES (${q(IA)},
+    ${q(A.pk)}, 'paid', 'usd', 500, 500, ${now()}, ${now()}, ${now()})`)
   RH = await createRelay(A, { subdomain: sub('hostile'), plan: 'basic',
     info_name: 'Hostile target', blossom_enabled: 1 })
 })
@@ -250,6 +258,7 @@ const BY_RULE = {
   admin: { none: 401, malformed: 401, other: 403, owner: 403, admin: 200 },
   tenant: { none: 401, malformed: 401, other: 403, owner: 200, admin: 200 },
   relay: { none: 401, malformed: 401, other: 403, owner: 200, admin: 200 },
+  invoice: { none: 401, malformed: 401, other: 403, owner: 200, admin: 200 },
 }
 const MATRIX = {
   'GET /health': { rule: 'public' },
@@ -278,6 +287,22 @@ const MATRIX = {
   'PUT /tenants/:pubkey': { rule: 'tenant', body: () => ({ nwc_url: '' }) },
   'GET /tenants/:pubkey/relays': { rule: 'tenant' },
   'GET /tenants/:pubkey/stripe/session': { rule: 'tenant' },
+  'GET /tenants/:pubkey/invoices': { rule: 'tenant' },
+  'GET /invoices/:id': { rule: 'invoice', path: () => `/invoices/${IA}` },
+  // A paid invoice has nothing left to pay: 409 invoice-not-open.
+  'GET /invoices/:id/bolt11': {
+    rule: 'invoice', path: () => `/invoices/${IA}/bolt11`,
+    expect: { owner: 409, admin: 409 },
+  },
+  'POST /invoices/:id/bolt11': {
+    rule: 'invoice', path: () => `/invoices/${IA}/bolt11`,
+    expect: { owner: 409, admin: 409 },
+  },
+  // Stripe signs it; no NIP-98 header makes it valid (t0850 signs).
+  'POST /stripe/webhook': {
+    rule: 'public', body: () => ({ id: 'evt_matrix', type: 'invoice.paid' }),
+    expect: { none: 400, malformed: 400, other: 400, owner: 400, admin: 400 },
+  },
 }
 
 function listRoutes () {
@@ -459,6 +484,8 @@ test('POST /tenants creates once with one Stripe customer, then returns the same
 
   const calls = customerCalls(who.pk)
   assert.equal(calls.length, 1, 'exactly one POST /v1/customers')
+  // Looked up first by metadata (a customer whose answer was lost).
+  assert.equal(customerLookups(who.pk).length, 1)
   const c = calls[0]
   assert.equal(c.status, 200)
   assert.equal(c.auth, 'ok')
@@ -486,13 +513,15 @@ test('POST /tenants creates once with one Stripe customer, then returns the same
 test('POST /tenants: a Stripe failure is 502 stripe-error and writes nothing', async () => {
   const who = identity()
   const snapshot = dump()
-  await stripeControl({ fail_next: 500 })
+  // More 500s than the client retries (three retries after the first).
+  await stripeControl({ fail_next: 500, fail_count: 4 })
   const r = await call('POST', '/tenants', { as: who })
   expectError(r, 502, 'stripe-error')
   assert.ok(!/injected|api_error|sk_test/.test(r.text), `no upstream text leaks: ${r.text}`)
   sameDump(snapshot, 'after a failed POST /tenants')
   assert.equal(count(`SELECT count(*) FROM tenant WHERE pubkey = ${q(who.pk)}`), 0)
-  assert.equal(customerCalls(who.pk).at(-1).status, 500)
+  assert.deepEqual(customerLookups(who.pk).map((e) => e.status), [500, 500, 500, 500])
+  assert.equal(customerCalls(who.pk).length, 0, 'no customer was asked for')
   // Stripe back: the next call works.
   const t = expectOk(await call('POST', '/tenants', { as: who }))
   assert.equal(t.pubkey, who.pk)
@@ -515,7 +544,7 @@ test('POST /tenants: two concurrent first calls give one tenant and one customer
     AND activity_type = 'create_tenant'`), 1)
   const made = customerCalls(who.pk).filter((e) => e.status === 200 && !e.replayed)
   assert.equal(made.length, 1, 'Stripe created one customer')
-  assert.ok(customerCalls(who.pk).length >= 2, 'both calls reached Stripe at once')
+  assert.ok(customerLookups(who.pk).length >= 2, 'both calls reached Stripe at once')
   assert.equal(new Set(customerCalls(who.pk).map((e) => e.idempotency_key)).size, 1)
 })
 

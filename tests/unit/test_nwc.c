@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "json.h"
 #include "nwc.h"
 #include "testlib.h"
 
@@ -104,6 +105,132 @@ START_TEST(hostile)
 }
 END_TEST
 
+/* The info event's tags choose the scheme (vectors: NIP-47, Alby). */
+START_TEST(encryption_negotiation)
+{
+	struct json_object *v = tl_vector_json("nip47-vectors.json"), *neg,
+	    *cases, *c, *tags, *choose, *supports;
+	const char *got;
+	size_t i, n = 0;
+
+	ck_assert(json_object_object_get_ex(v, "encryption_negotiation", &neg));
+	ck_assert(json_object_object_get_ex(neg, "cases", &cases));
+	for (i = 0; i < json_object_array_length(cases); i++) {
+		c = json_object_array_get_idx(cases, i);
+		json_object_object_get_ex(c, "info_tags", &tags);
+		json_object_object_get_ex(c, "choose", &choose);
+		json_object_object_get_ex(c, "client_supports", &supports);
+		/* We speak both schemes: only cases for such a client. */
+		if (json_object_array_length(supports) != 2)
+			continue;
+		got = nwc_encryption_choose(tags);
+		ck_assert_ptr_nonnull(got);
+		ck_assert_msg(strcmp(got, json_object_get_string(choose)) == 0,
+		    "case %zu: %s, want %s", i, got,
+		    json_object_get_string(choose));
+		n++;
+	}
+	ck_assert_uint_ge(n, 5);
+	json_object_put(v);
+}
+END_TEST
+
+START_TEST(unknown_schemes)
+{
+	struct json_object *tags;
+	const char *t = "[[\"encryption\",\"nip99 nip44_v3\"]]";
+
+	tags = json_parse(t, strlen(t));
+	ck_assert_ptr_null(nwc_encryption_choose(tags));
+	json_object_put(tags);
+}
+END_TEST
+
+/* Replies: no "error" key at all is success (rust-nostr's vector). */
+START_TEST(replies)
+{
+	struct json_object *v = tl_vector_json("nip47-vectors.json"), *bodies,
+	    *first, *body, *r;
+	struct nwc_error e;
+	const char *text;
+	size_t len;
+
+	ck_assert(json_object_object_get_ex(v, "response_bodies", &bodies));
+	first = json_object_array_get_idx(bodies, 0);
+	ck_assert(json_object_object_get_ex(first, "json", &body));
+	text = json_text(body, &len);
+	ck_assert_int_eq(nwc_reply_parse(text, len, "list_transactions", &r,
+	    &e), 0);
+	ck_assert(json_object_is_type(r, json_type_object));
+	json_object_put(r);
+	/* The wrong method's answer is not ours. */
+	ck_assert_int_eq(nwc_reply_parse(text, len, "pay_invoice", &r, &e),
+	    -1);
+	ck_assert_int_eq(e.kind, NWC_E_REPLY);
+	json_object_put(v);
+}
+END_TEST
+
+START_TEST(reply_errors)
+{
+	static const struct {
+		const char *json;
+		enum nwc_fail kind;
+		const char *code;
+	} c[] = {
+		{ "{\"result_type\":\"pay_invoice\",\"error\":{\"code\":"
+		    "\"INSUFFICIENT_BALANCE\",\"message\":\"low\"}}",
+		    NWC_E_WALLET, "INSUFFICIENT_BALANCE" },
+		{ "{\"error\":{\"code\":\"lower\",\"message\":\"x\"}}",
+		    NWC_E_WALLET, "OTHER" },
+		{ "{\"error\":\"boom\"}", NWC_E_WALLET, "OTHER" },
+		{ "{\"error\":null,\"result\":5}", NWC_E_REPLY, "" },
+		{ "{\"result_type\":\"pay_invoice\"}", NWC_E_REPLY, "" },
+		{ "[1]", NWC_E_REPLY, "" },
+		{ "{\"result\":{}", NWC_E_REPLY, "" },
+	};
+	struct json_object *r;
+	struct nwc_error e;
+	size_t i;
+
+	for (i = 0; i < nitems(c); i++) {
+		ck_assert_msg(nwc_reply_parse(c[i].json, strlen(c[i].json),
+		    "pay_invoice", &r, &e) == -1, "%zu accepted", i);
+		ck_assert_int_eq(e.kind, c[i].kind);
+		ck_assert_str_eq(e.code, c[i].code);
+		ck_assert(e.sentence[0] != '\0');
+	}
+	ck_assert_int_eq(nwc_reply_parse("{\"error\":null,\"result\":{}}",
+	    26, "pay_invoice", &r, &e), 0);
+	json_object_put(r);
+}
+END_TEST
+
+/* Every NIP-47 code in the vectors has its own sentence. */
+START_TEST(code_sentences)
+{
+	struct json_object *v = tl_vector_json("nip47-vectors.json"), *codes,
+	    *general;
+	const char *code;
+	size_t i;
+
+	ck_assert(json_object_object_get_ex(v, "error_codes", &codes));
+	ck_assert(json_object_object_get_ex(codes, "general", &general));
+	for (i = 0; i < json_object_array_length(general); i++) {
+		code = json_object_get_string(json_object_array_get_idx(general,
+		    i));
+		if (strcmp(code, "OTHER") != 0)
+			ck_assert_msg(strcmp(nwc_code_sentence(code),
+			    nwc_code_sentence("OTHER")) != 0, "%s", code);
+	}
+	ck_assert_str_ne(nwc_code_sentence("PAYMENT_FAILED"),
+	    nwc_code_sentence("OTHER"));
+	ck_assert_str_ne(nwc_code_sentence("NOT_FOUND"),
+	    nwc_code_sentence("OTHER"));
+	json_object_put(v);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -116,6 +243,11 @@ main(void)
 	(void)tl_vector_path("nip47-vectors.json");
 	tcase_add_test(tc, vectors);
 	tcase_add_test(tc, hostile);
+	tcase_add_test(tc, encryption_negotiation);
+	tcase_add_test(tc, unknown_schemes);
+	tcase_add_test(tc, replies);
+	tcase_add_test(tc, reply_errors);
+	tcase_add_test(tc, code_sentences);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -65,6 +65,7 @@ client(struct stripe *s)
 	s->base_url = fk.url;
 	s->secret_key = KEY;
 	s->timeout = 10;
+	s->retries = STRIPE_RETRIES;
 }
 
 /* A distinct valid pubkey per test. */
@@ -350,6 +351,7 @@ START_TEST(server_error)
 	char pk[65], *id, *err;
 
 	client(&s);
+	s.retries = 0;
 	pubkey(5, pk);
 	fake_control(&fk, "{\"fail_next\": 500}");
 	ck_assert_int_eq(stripe_customer_create(&s, pk, &id, &err), -1);
@@ -385,6 +387,7 @@ START_TEST(timeout)
 
 	client(&s);
 	s.timeout = 1;
+	s.retries = 0;
 	pubkey(7, pk);
 	fake_control(&fk, "{\"delay_ms\": 3000}");
 	t0 = now_s();
@@ -394,6 +397,96 @@ START_TEST(timeout)
 	ck_assert_str_eq(err, "Stripe POST /v1/customers failed: no complete "
 	    "response within 1000 ms");
 	free(err);
+}
+END_TEST
+
+/*
+ * 429, 5xx and no answer are retried with the same key (stripe.md
+ * §1.3): the caller sees the success, and Stripe saw one customer made.
+ */
+START_TEST(retries)
+{
+	struct stripe s;
+	struct json_object *arr, *o;
+	struct form f;
+	char pk[65], idem[96], *id, *err;
+	size_t i;
+
+	client(&s);
+	pubkey(9, pk);
+	snprintf(idem, sizeof(idem), "caravel-customer-%s", pk);
+	fake_control(&fk, "{\"fail_next\": 429}");
+	fake_control(&fk, "{\"fail_next\": 500}");
+	ck_assert_msg(stripe_customer_create(&s, pk, &id, &err) == 0, "%s",
+	    err);
+	free(id);
+	arr = log_entries("/v1/customers", idem);
+	ck_assert_uint_eq(json_object_array_length(arr), 3);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(at_int(json_object_array_get_idx(arr, i),
+		    "status"), i < 2 ? (i == 0 ? 429 : 500) : 200);
+	json_object_put(arr);
+
+	/* A POST without a key is never repeated: it might run twice. */
+	fake_control(&fk, "{\"fail_next\": 500}");
+	form_init(&f);
+	form_add(&f, "name", "x");
+	ck_assert_int_eq(stripe_request(&s, "POST", "/v1/customers", &f, NULL,
+	    &o, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "answered 500"));
+	free(err);
+	form_release(&f);
+
+	/* No answer in time: the same key goes again, once Stripe is back. */
+	s.timeout = 1;
+	pubkey(10, pk);
+	snprintf(idem, sizeof(idem), "caravel-customer-%s", pk);
+	fake_control(&fk, "{\"delay_ms\": 1500}");
+	ck_assert_msg(stripe_customer_create(&s, pk, &id, &err) == 0, "%s",
+	    err);
+	free(id);
+	arr = log_entries("/v1/customers", idem);
+	ck_assert_uint_ge(json_object_array_length(arr), 2);
+	json_object_put(arr);
+}
+END_TEST
+
+/*
+ * The answer to a customer create is lost, and Stripe forgets the key
+ * (24 h): the customer is found by its metadata, not made twice (api.md
+ * §5 POST /tenants).
+ */
+START_TEST(customer_answer_lost)
+{
+	struct stripe s;
+	struct stripe_fail f;
+	struct json_object *arr;
+	char pk[65], *id = NULL, *again = NULL;
+	size_t i, made = 0;
+
+	client(&s);
+	s.timeout = 1;
+	s.retries = 0;
+	pubkey(11, pk);
+	fake_control(&fk, "{\"fault_path\": \"POST /v1/customers\", "
+	    "\"delay_ms\": 1500}");
+	ck_assert_int_eq(stripe_customer_ensure(&s, pk, &id, &f), -1);
+	ck_assert_int_eq(f.status, 0);
+	stripe_fail_release(&f);
+	usleep(1000000);
+	fake_control(&fk, "{\"fault_path\": null, "
+	    "\"expire_idempotency_keys\": true}");
+	ck_assert_msg(stripe_customer_ensure(&s, pk, &again, &f) == 0, "%s",
+	    f.msg);
+	arr = log_entries("/v1/customers", NULL);
+	for (i = 0; i < json_object_array_length(arr); i++)
+		if (at_int(json_object_array_get_idx(arr, i), "status") == 200 &&
+		    strstr(json_object_get_string(json_object_array_get_idx(arr,
+		    i)), pk) != NULL)
+			made++;
+	ck_assert_uint_eq(made, 1);
+	json_object_put(arr);
+	free(again);
 }
 END_TEST
 
@@ -739,6 +832,8 @@ main(void)
 	tcase_add_test(tf, wrong_key);
 	tcase_add_test(tf, server_error);
 	tcase_add_test(tf, timeout);
+	tcase_add_test(tf, retries);
+	tcase_add_test(tf, customer_answer_lost);
 	tcase_add_test(tf, body_cap);
 	tcase_add_test(tf, fake_is_strict);
 	tcase_add_test(tf, portal_session);
