@@ -422,6 +422,18 @@ update(struct billing *b, struct arena *a, const struct tenant *t,
 	if ((form = update_form(live, d)) == NULL)
 		return 0;
 	desired_text(d, want, sizeof(want));
+	/*
+	 * Stripe changes an incomplete subscription's items only once its
+	 * first invoice is paid; that payment's event marks the tenant, and
+	 * the change is made then, prorated.
+	 */
+	if (strcmp(live->status, "incomplete") == 0) {
+		billing_note(b, "tenant %s: subscription %s waits for its first "
+		    "payment before it changes to %s", t->pubkey, live->id,
+		    want);
+		free(form);
+		return 0;
+	}
 	if (b->dry_run) {
 		billing_note(b, "tenant %s: would update subscription %s to %s",
 		    t->pubkey, live->id, want);
@@ -543,7 +555,14 @@ billing_reconcile(struct billing *b, struct arena *a, const char *pk)
 		return r;
 	if ((have = current(b, a, &t, &live)) == -1)
 		return -1;
-	if (!have && (rc = db_subcreate_get(b->db, a, pk, &c)) == DB_OK) {
+	if (have && db_subcreate_get(b->db, a, pk, &c) == DB_OK) {
+		/* Adopted meanwhile (a webhook): the create is settled. */
+		billing_note(b, "tenant %s: the create sent at %lld is settled "
+		    "by subscription %s", pk, (long long)c.started_at, live.id);
+		if (!b->dry_run)
+			(void)db_subcreate_delete(b->db, pk);
+	} else if (!have && (rc = db_subcreate_get(b->db, a, pk, &c)) ==
+	    DB_OK) {
 		if ((r = resolve_create(b, a, &t, &c, &live)) == -1)
 			return -1;
 		have = r == 1;

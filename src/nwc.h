@@ -56,7 +56,8 @@ enum nwc_fail {
 	NWC_E_TIMEOUT, /* no answer in time: the outcome is unknown */
 	NWC_E_UNREACHABLE, /* no relay could be reached or took the request */
 	NWC_E_REPLY, /* an answer we cannot use */
-	NWC_E_INFO /* no usable info event: nothing was asked */
+	NWC_E_INFO /* no usable info event (none, or its relays unreachable):
+		      nothing was asked */
 };
 
 struct nwc_error {

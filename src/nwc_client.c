@@ -284,9 +284,11 @@ discover(struct nwc *w, struct nwc_error *e)
 	}
 	if ((info = relay_events_newest(&evs, NWC_INFO_KIND, w->wallet)) ==
 	    NULL) {
-		if (res[0].status != RELAY_OK)
+		if (res[0].status != RELAY_OK) {
 			err_relays(w, e, res, w->timeout_ms);
-		else
+			/* Whatever went wrong, no request was sent. */
+			e->kind = NWC_E_INFO;
+		} else
 			err_set(e, NWC_E_INFO, NULL, NULL, "your wallet "
 			    "publishes no NIP-47 info event on its relays");
 		goto out;

@@ -32,17 +32,13 @@ worker_usage(const char *name)
 	exit(2);
 }
 
-/*
- * An exclusive flock on <database>.<name>.lock, so overlapping cron runs
- * cannot both work; the lock dies with the process, even on kill -9.
- */
-static int
-worker_lock(struct worker *w)
+int
+worker_lock_take(const char *dbpath, const char *name)
 {
 	char *path = NULL;
 	int fd;
 
-	path = xasprintf("%s.%s.lock", w->cfg.dbpath, w->name);
+	path = xasprintf("%s.%s.lock", dbpath, name);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
 		log_warn("%s", path);
 		free(path);
@@ -51,7 +47,7 @@ worker_lock(struct worker *w)
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		close(fd);
 		if (errno == EWOULDBLOCK) {
-			log_info("another %s pass holds %s; exiting", w->name,
+			log_info("another %s pass holds %s; exiting", name,
 			    path);
 			free(path);
 			return -1;
@@ -124,7 +120,7 @@ worker_start(struct worker *w, const char *name, int argc, char **argv)
 		cfg_free(&w->cfg);
 		exit(0);
 	}
-	switch ((w->lock_fd = worker_lock(w))) {
+	switch ((w->lock_fd = worker_lock_take(w->cfg.dbpath, w->name))) {
 	case -1:
 		cfg_free(&w->cfg);
 		exit(0);

@@ -33,6 +33,12 @@ struct worker {
  * run.
  */
 void worker_start(struct worker *, const char *name, int argc, char **argv);
+/*
+ * An exclusive flock on <database>.<name>.lock, so overlapping runs
+ * cannot both work; the lock dies with the process, even on kill -9.
+ * The descriptor, -1 if another process holds it, -2 on error.
+ */
+int worker_lock_take(const char *dbpath, const char *name);
 void worker_finish(struct worker *);
 int64_t worker_ms(void);
 /* "name: 3 synced, 1 failed, 0 skipped in 0.41s" to stderr. */

@@ -10,11 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core.h"
+#include "billing.h"
 #include "cfg.h"
+#include "crypt.h"
 #include "db.h"
+#include "httpc.h"
 #include "nostr.h"
+#include "worker.h"
 
 struct admin {
 	struct config cfg;
@@ -221,16 +226,225 @@ out:
 	return rc;
 }
 
+/* A pubkey given as hex or npub, into hex; -1 (after a sentence) if not. */
+static int
+pubkey_arg(const char *s, char hex[65])
+{
+	unsigned char pk[32];
+
+	if (nostr_pubkey_parse(s, pk) == -1) {
+		fprintf(stderr, "caravel-admin: %s is not a public key (64 hex "
+		    "digits or npub1...)\n", s);
+		return -1;
+	}
+	hex_encode(pk, 32, hex);
+	return 0;
+}
+
+/* Minor units as "12.34" (the currencies Caravel bills have two). */
+static const char *
+money(struct arena *ar, int64_t minor)
+{
+	return arena_printf(ar, "%s%lld.%02lld", minor < 0 ? "-" : "",
+	    (long long)(minor < 0 ? -minor : minor) / 100,
+	    (long long)(minor < 0 ? -minor : minor) % 100);
+}
+
+/* invoices [TENANT]: the invoice mirror, newest first, drafts too. */
+static int
+cmd_invoices(struct admin *a, int argc, char **argv)
+{
+	struct arena ar = { NULL };
+	struct invoice *v;
+	char pk[65];
+	size_t i, n;
+	int rc = 1;
+
+	if (argc > 2) {
+		fprintf(stderr, "usage: caravel-admin invoices [TENANT]\n");
+		return 2;
+	}
+	if (argc == 2 && pubkey_arg(argv[1], pk) == -1)
+		return 2;
+	if (db_invoice_list(a->db, &ar, argc == 2 ? pk : NULL, 1, 1000, &v,
+	    &n) != DB_OK)
+		goto out;
+	printf("%-28s  %-13s  %14s  %-9s  %-10s  %s\n", "INVOICE", "STATUS",
+	    "AMOUNT", "PAID VIA", "CREATED", "TENANT");
+	for (i = 0; i < n; i++)
+		printf("%-28s  %-13s  %10s %-3s  %-9s  %-10s  %s\n", v[i].id,
+		    v[i].status, money(&ar, v[i].amount_due), v[i].currency,
+		    v[i].paid_via != NULL ? v[i].paid_via :
+		    v[i].paid_out_of_band ? "other" : "-",
+		    day(&ar, v[i].created_at), v[i].tenant);
+	if (n == 0)
+		printf("no invoices\n");
+	rc = 0;
+out:
+	arena_free(&ar);
+	return rc;
+}
+
+static void
+report(void *arg, const char *line)
+{
+	int *changed = arg;
+
+	printf("%s\n", line);
+	(*changed)++;
+}
+
+/*
+ * reconcile TENANT: the billing pass's reconcile and invoice mirror for
+ * one tenant now, saying what changed. It takes caravel-billing's lock,
+ * so it never runs beside a pass.
+ */
+static int
+cmd_reconcile(struct admin *a, int argc, char **argv)
+{
+	struct arena ar = { NULL };
+	struct billing b;
+	struct secretbox box;
+	char pk[65];
+	int fd, rc = 1, have_box = 0, changed = 0;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: caravel-admin reconcile TENANT\n");
+		return 2;
+	}
+	if (pubkey_arg(argv[1], pk) == -1)
+		return 2;
+	if (!cfg_isset(&a->cfg, CFG_STRIPE_SECRET_KEY)) {
+		fprintf(stderr, "caravel-admin: STRIPE_SECRET_KEY is not set\n");
+		return 1;
+	}
+	if ((fd = worker_lock_take(a->cfg.dbpath, "billing")) < 0) {
+		fprintf(stderr, "caravel-admin: a billing pass is running; try "
+		    "again in a moment\n");
+		return 1;
+	}
+	if (httpc_global_init() == -1)
+		goto out;
+	if (cfg_isset(&a->cfg, CFG_ENCRYPTION_SECRET) &&
+	    secretbox_init(&box, cfg_str(&a->cfg, CFG_ENCRYPTION_SECRET)) == 0)
+		have_box = 1;
+	billing_init(&b, a->db, &a->cfg, have_box ? &box : NULL);
+	b.report = report;
+	b.report_arg = &changed;
+	switch (billing_reconcile(&b, &ar, pk)) {
+	case 0:
+		rc = billing_heal(&b, &ar, pk) == 0 ? 0 : 1;
+		break;
+	case -2:
+		fprintf(stderr, "caravel-admin: an operator must act (see "
+		    "above)\n");
+		break;
+	default:
+		fprintf(stderr, "caravel-admin: Stripe did not answer; the "
+		    "next billing pass retries\n");
+		break;
+	}
+	if (rc == 0 && changed == 0)
+		printf("tenant %s: nothing to change\n", pk);
+	billing_release(&b);
+	if (have_box)
+		secretbox_release(&box);
+	httpc_global_cleanup();
+out:
+	close(fd);
+	arena_free(&ar);
+	return rc;
+}
+
+/* stripe-events [LIMIT]: webhook events received, newest first. */
+static int
+cmd_stripe_events(struct admin *a, int argc, char **argv)
+{
+	struct arena ar = { NULL };
+	struct stripe_event *v;
+	int64_t limit = 50;
+	size_t i, n;
+	int rc = 1;
+
+	if (argc > 2 || (argc == 2 && parse_int64(argv[1], 1, 10000, &limit) ==
+	    -1)) {
+		fprintf(stderr, "usage: caravel-admin stripe-events [LIMIT]\n");
+		return 2;
+	}
+	if (db_stripe_event_list(a->db, &ar, limit, &v, &n) != DB_OK)
+		goto out;
+	printf("%-20s  %-32s  %-34s  %-16s  %s\n", "RECEIVED", "EVENT", "TYPE",
+	    "TENANT", "EFFECT");
+	for (i = 0; i < n; i++)
+		printf("%-20s  %-32s  %-34s  %-16.16s  %s\n",
+		    when(&ar, v[i].received_at), v[i].id, v[i].type,
+		    v[i].tenant != NULL ? v[i].tenant : "-", v[i].effect);
+	if (n == 0)
+		printf("no webhook events yet\n");
+	rc = 0;
+out:
+	arena_free(&ar);
+	return rc;
+}
+
+/* revenue [--since YYYY-MM]: collected per month and way of payment. */
+static int
+cmd_revenue(struct admin *a, int argc, char **argv)
+{
+	struct arena ar = { NULL };
+	struct revenue *v;
+	const char *since = "0000-00";
+	size_t i, n;
+	int rc = 1;
+
+	if (argc == 3 && strcmp(argv[1], "--since") == 0)
+		since = argv[2];
+	else if (argc != 1) {
+		fprintf(stderr, "usage: caravel-admin revenue [--since "
+		    "YYYY-MM]\n");
+		return 2;
+	}
+	if (strlen(since) < 7 || since[4] != '-' ||
+	    strspn(since, "0123456789-") != strlen(since)) {
+		fprintf(stderr, "caravel-admin: --since takes a month, "
+		    "YYYY-MM (or a day, YYYY-MM-DD)\n");
+		return 2;
+	}
+	if (db_revenue(a->db, &ar, arena_strndup(&ar, since, 7), &v, &n) !=
+	    DB_OK)
+		goto out;
+	printf("%-7s  %-9s  %8s  %14s\n", "MONTH", "METHOD", "INVOICES",
+	    "COLLECTED");
+	for (i = 0; i < n; i++)
+		printf("%-7s  %-9s  %8lld  %10s %-3s\n", v[i].month, v[i].method,
+		    (long long)v[i].invoices, money(&ar, v[i].collected),
+		    v[i].currency);
+	if (n == 0)
+		printf("nothing collected since %s\n", since);
+	rc = 0;
+out:
+	arena_free(&ar);
+	return rc;
+}
+
 static const struct command commands[] = {
 	{ "activity", cmd_activity, 1,
 	    "RELAY-ID [LIMIT]: a relay's activity, newest first" },
 	{ "dm", cmd_dm, 1, "NPUB-OR-HEX TEXT: queue a DM from the robot" },
+	{ "invoices", cmd_invoices, 1,
+	    "[TENANT]: the invoice mirror, newest first" },
 	{ "migrate", cmd_migrate, 1,
 	    "create the database and apply pending migrations" },
 	{ "outbox", cmd_outbox, 1,
 	    "[LIMIT]: queued, sent and failed DMs with their last error" },
+	{ "reconcile", cmd_reconcile, 1,
+	    "TENANT: reconcile one tenant's subscription with Stripe now" },
 	{ "relays", cmd_relays, 1,
 	    "[TENANT]: relays, their status and zooid sync state" },
+	{ "revenue", cmd_revenue, 1,
+	    "[--since YYYY-MM]: collected per month and way of payment" },
+	{ "stripe-events", cmd_stripe_events, 1,
+	    "[LIMIT]: webhook events received and what each changed" },
 	{ "tenants", cmd_tenants, 1, "tenants, newest first" },
 	{ "check-config", cmd_check_config, 0,
 	    "print the effective configuration (secrets masked)" },

@@ -341,7 +341,9 @@ START_TEST(public_only)
 
 	n = open_wallet(&a, &tenant, 3000, 1);
 	ck_assert_int_eq(nwc_get_info(n, &a, &alias, &net, &e), -1);
-	ck_assert_int_eq(e.kind, NWC_E_UNREACHABLE);
+	ck_assert_int_eq(e.kind, NWC_E_INFO);
+	ck_assert_str_eq(e.sentence, "none of your wallet's relays could be "
+	    "reached or took the request");
 	ck_assert_msg(strstr(e.message, "127.0.0.1 is not a public address") !=
 	    NULL, "%s", e.message);
 	nwc_close(n);
