@@ -525,6 +525,38 @@ test('webhook: the mirror never moves backwards; unknown events and customers ar
   assert.match(sql(`SELECT effect FROM stripe_event WHERE id = ${q(JSON.parse(body).id)}`), /no tenant/)
 })
 
+test('webhook: subscription events touch only the tenant\'s current subscription', async () => {
+  const J = await tenant()
+  await control({ attach_card: J.customer })
+  await relay(J, 'basic')
+  await pass()
+  const [s] = await subsOf(J.customer)
+  // An old subscription's end changes nothing.
+  let body = eventOf('customer.subscription.deleted', { ...s, id: `sub_${rhex(7)}`, status: 'canceled' })
+  ok(await hook(body, header(body)))
+  assert.equal(sql(`SELECT stripe_subscription_id FROM tenant WHERE pubkey = ${q(J.pk)}`), s.id)
+  assert.match(sql(`SELECT effect FROM stripe_event WHERE id = ${q(JSON.parse(body).id)}`),
+    /not the tenant's subscription/)
+  // Stripe gave up collecting with an invoice open: past due from now.
+  const inv = { ...(await invoicesOf(J.customer))[0], id: `in_${rhex(7)}`, status: 'open',
+    amount_paid: 0 }
+  body = eventOf('invoice.finalized', inv)
+  ok(await hook(body, header(body)))
+  body = eventOf('customer.subscription.updated', { ...s, status: 'unpaid' })
+  ok(await hook(body, header(body)))
+  const t = rows(`SELECT * FROM tenant WHERE pubkey = ${q(J.pk)}`)[0]
+  assert.equal(t.subscription_status, 'unpaid')
+  assert.ok(t.past_due_at > 0)
+  assert.ok(t.billing_marked_at > 0, 'marked for the next pass')
+  // Its own end: forgotten, and the next create gets a new key.
+  const gen = t.subscription_generation
+  body = eventOf('customer.subscription.deleted', { ...s, status: 'canceled' })
+  ok(await hook(body, header(body)))
+  const after = rows(`SELECT * FROM tenant WHERE pubkey = ${q(J.pk)}`)[0]
+  assert.equal(after.stripe_subscription_id, null)
+  assert.equal(after.subscription_generation, gen + 1)
+})
+
 // --- 5. delinquency ---
 
 test('unpaid past the grace period: paid relays suspended; no route brings them back; payment does', async () => {
@@ -761,6 +793,43 @@ test('a plan change in the middle of a pass: the next pass converges', async () 
   await pass()
   const [s] = (await subsOf(V.customer)).filter(live)
   assert.deepEqual(itemsOf(s), { [PRICE_GROWTH]: 1 })
+})
+
+test('worker options: --dry-run writes nothing, --once-for does one tenant, --all looks at all, -n shows the configuration', async () => {
+  const Z1 = await tenant()
+  const Z2 = await tenant()
+  await relay(Z1, 'basic')
+  await relay(Z2, 'basic')
+  const before = dump()
+  const n = stripeLog().length
+  const dry = billing({ args: ['--dry-run'] })
+  assert.equal(dry.code, 0, dry.out)
+  assert.match(dry.out, /would create a subscription/)
+  assert.match(dry.out, /\(dry run\)/)
+  assert.equal(writesSince(n).length, 0, 'no Stripe write')
+  assert.equal(dump(), before, 'no database write')
+
+  const one = billing({ args: ['--once-for', Z1.pk] })
+  assert.equal(one.code, 0, one.out)
+  await delivered()
+  assert.equal((await subsOf(Z1.customer)).length, 1)
+  assert.equal((await subsOf(Z2.customer)).length, 0)
+  assert.equal(billing({ args: ['--once-for', 'npub1nope'] }).code, 1)
+  await pass()
+  assert.equal((await subsOf(Z2.customer)).length, 1)
+
+  await pass()
+  const m = stripeLog().length
+  const all = await pass({ args: ['--all'] })
+  const reads = stripeLog().slice(m)
+  const [z1sub] = await subsOf(Z1.customer)
+  assert.ok(reads.some((e) => e.path === `/v1/subscriptions/${z1sub.id}`), all.out)
+  assert.equal(writesSince(m).length, 0, 'looking changed nothing')
+
+  const cfg = billing({ args: ['-n'] })
+  assert.equal(cfg.code, 0)
+  assert.match(cfg.out, /STRIPE_SECRET_KEY.*\(set, hidden\)/)
+  assert.doesNotMatch(cfg.out, /sk_test_caravel_t0850/)
 })
 
 // --- 8. a silent platform wallet cannot take the API down ---
