@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "billing.h"
@@ -25,23 +26,21 @@ enum dbrc
 billing_dm(struct billing *b, const char *pk, const char *text,
     const char *key, int64_t now)
 {
-	char cut[BILLING_DM_MAX * 4 + 1];
-	size_t i = 0, chars = 0;
+	char *cut;
+	size_t i, chars = 0;
+	enum dbrc rc;
 
-	(void)b;
 	/* At most BILLING_DM_MAX characters, never half of one. */
-	while (text[i] != '\0' && chars < BILLING_DM_MAX &&
-	    i < sizeof(cut) - 5) {
-		cut[i] = text[i];
-		i++;
-		while ((text[i] & 0xc0) == 0x80 && i < sizeof(cut) - 1) {
-			cut[i] = text[i];
-			i++;
-		}
-		chars++;
-	}
+	for (i = 0; text[i] != '\0'; i++)
+		if (((unsigned char)text[i] & 0xc0) != 0x80 &&
+		    chars++ == BILLING_DM_MAX)
+			break;
+	cut = xmalloc(i + 1);
+	memcpy(cut, text, i);
 	cut[i] = '\0';
-	return db_dm_queue(b->db, pk, cut, key, now, NULL);
+	rc = db_dm_queue(b->db, pk, cut, key, now, NULL);
+	free(cut);
+	return rc;
 }
 
 void

@@ -112,7 +112,7 @@ price_btc_usd(struct db *db, const struct config *c, struct decimal *d,
 	struct arena a = { NULL };
 	char fresh[PRICE_TEXT_MAX + 1];
 	const char *cached;
-	int64_t at, now = clock_now();
+	int64_t at = 0, now = clock_now();
 	int rc = -1;
 
 	*err = NULL;

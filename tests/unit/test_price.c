@@ -66,7 +66,7 @@ big_mul64(struct big *b, uint64_t m)
 		}
 		for (i = 0; i < 8; i++) {
 			acc.d[i] += part.d[i];
-			if (acc.d[i] >= 1000000000u && i < 7) {
+			if (i < 7 && acc.d[i] >= 1000000000u) {
 				acc.d[i] -= 1000000000u;
 				acc.d[i + 1]++;
 			}
