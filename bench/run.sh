@@ -9,10 +9,13 @@
 #   (d) GET /tenants/:pubkey          NIP-98 authenticated read
 #   (e) GET /tenants/:pubkey/relays   authenticated read, 100 relays
 #   (f) POST /relays                  a new relay (and SQLite commit) each
+#   (g) POST /stripe/webhook          a signed invoice.updated event for an
+#                                     existing tenant's invoice, each with
+#                                     its own id (a write transaction each)
 #
 # and prints requests/s, p99 latency and each ratio to (b), the peak RSS
 # (VmHWM) of the caravel-api processes afterwards, and whether the targets
-# are met. (b) and the API run the same way: a parent that binds a unix
+# are met ((g): at least 0.25 of (b), p99 under 20 ms). (b) and the API run the same way: a parent that binds a unix
 # socket and pre-forks BENCH_CHILDREN children, behind a copy of the
 # project's own server block (nginx/caravel.conf through
 # scripts/nginx-local-conf.sh), so the two differ only in what answers.
@@ -29,12 +32,20 @@
 #   BENCH_CHILDREN     children of caravel-api and empty-fcgi (default 4)
 #   BENCH_MAX_REQUESTS caravel-api -m (default 0: children never recycled,
 #                      so their VmHWM covers every case of the run)
+#   BENCH_WEBHOOK_RATE signed events made per second of DURATION for each
+#                      round's (g) (default 6000; more than (g) can take)
 #   CARAVEL_API, CARAVEL_ADMIN, NGINX, WRK, CC: the programs to use
 #   KEEP_TMP=1         keep the work directory (configs, logs, database)
 #
 # The NIP-98 headers are signed once at the start and the API accepts them
-# for AUTH_MAX_AGE (an hour), so ROUNDS x 7 x DURATION is kept under 50
-# minutes. The relays (f) makes are deleted after each round, so every
+# for AUTH_MAX_AGE (an hour), so ROUNDS x 8 x DURATION (8 cases) is kept
+# under 50 minutes, which leaves ten for the start and the events of (g).
+# Those are made again before each round's (g) by bench/stripe-bench.mjs
+# (signed with the npm package stripe, with STRIPE_WEBHOOK_SECRET), since
+# a Stripe signature is accepted for 300 s only: DURATION is at most 4
+# minutes. They are BENCH_WEBHOOK_RATE x DURATION events (default 6000 a
+# second); wrk sends each once (bench/webhook.lua), and the report says if
+# any was sent twice. The relays (f) makes are deleted after each round, so every
 # round's (e) reads the same table. All traffic stays on 127.0.0.1. Every
 # process started here is stopped by its pid on exit. Run it on an
 # otherwise idle machine: the load average at the start is printed with
@@ -60,8 +71,13 @@ CONNS=${BENCH_CONNECTIONS:-32}
 CHILDREN=${BENCH_CHILDREN:-4}
 MAXREQ=${BENCH_MAX_REQUESTS:-0}
 ROUNDS=${BENCH_ROUNDS:-3}
+HOOK_RATE=${BENCH_WEBHOOK_RATE:-6000}
 NRELAYS=100
 RELAY_DOMAIN=relays.example.com
+# (g): tenants with a Stripe customer, each with HOOK_INVOICES paid
+# invoices in the mirror; the events go to these invoices in turn.
+HOOK_TENANTS=1000
+HOOK_INVOICES=10
 
 # Targets (the issue that asked for this benchmark): ratios to (b), p99 of
 # the API's cases (c)-(f), and peak RSS of one serving process, 10 MB
@@ -70,6 +86,9 @@ TARGET_PLANS=0.85
 TARGET_AUTH=0.75
 TARGET_P99_MS=10
 TARGET_RSS_KB=10240
+# (g), the Stripe webhook: its own ratio to (b) and p99.
+TARGET_HOOK=0.25
+TARGET_HOOK_P99_MS=20
 
 case $DURATION in
 [1-9] | [1-9]*[0-9smh])
@@ -78,23 +97,29 @@ case $DURATION in
 	esac ;;
 *) die "DURATION must look like 10s, 2m or 30: $DURATION" ;;
 esac
-for v in "$THREADS" "$CONNS" "$CHILDREN" "$MAXREQ" "$ROUNDS"; do
+for v in "$THREADS" "$CONNS" "$CHILDREN" "$MAXREQ" "$ROUNDS" "$HOOK_RATE"; do
 	case $v in
 	'' | *[!0-9]*)
 		die "BENCH_THREADS, BENCH_CONNECTIONS, BENCH_CHILDREN," \
-		    "BENCH_MAX_REQUESTS and BENCH_ROUNDS must be numbers" ;;
+		    "BENCH_MAX_REQUESTS, BENCH_ROUNDS and BENCH_WEBHOOK_RATE" \
+		    "must be numbers" ;;
 	esac
 done
 [ "$ROUNDS" -ge 1 ] || die "BENCH_ROUNDS must be at least 1"
+[ "$THREADS" -ge 1 ] || die "BENCH_THREADS must be at least 1"
+[ "$HOOK_RATE" -ge 1 ] || die "BENCH_WEBHOOK_RATE must be at least 1"
 case $DURATION in
 *s) secs=${DURATION%s} ;;
 *m) secs=$((${DURATION%m} * 60)) ;;
 *h) secs=$((${DURATION%h} * 3600)) ;;
 *) secs=$DURATION ;;
 esac
-[ $((ROUNDS * 7 * secs)) -le 3000 ] ||
-	die "BENCH_ROUNDS x 7 x DURATION is over 50 minutes: the NIP-98" \
+[ $((ROUNDS * 8 * secs)) -le 3000 ] ||
+	die "BENCH_ROUNDS x 8 x DURATION is over 50 minutes: the NIP-98" \
 	    "headers would expire"
+[ "$secs" -le 240 ] ||
+	die "DURATION is over 4 minutes: the Stripe signatures of (g)" \
+	    "would expire (300 s)"
 
 for b in "$CARAVEL_API" "$CARAVEL_ADMIN" "$NGINX"; do
 	[ -x "$b" ] || die "$b is missing (make; scripts/caravel-local deps)"
@@ -103,8 +128,10 @@ for b in "$WRK" "$CC" curl jq sqlite3 node; do
 	command -v "$b" > /dev/null 2>&1 ||
 	    die "$b is missing (scripts/caravel-local deps installs it)"
 done
-[ -f "$srcdir/tests/js/node_modules/nostr-tools/package.json" ] ||
-	die "nostr-tools is missing: npm ci --prefix tests/js"
+for p in nostr-tools stripe; do
+	[ -f "$srcdir/tests/js/node_modules/$p/package.json" ] ||
+	    die "$p is missing: npm ci --prefix tests/js"
+done
 
 # pids of the live children of $1.
 children()
@@ -147,12 +174,14 @@ wait_for 100 test -S "$B/run/empty.sock" || die "empty-fcgi did not start"
 
 DB=$B/caravel.db
 ENV_FILE=$B/caravel.env
+HOOK_SECRET=whsec_bench$(hex32)
 {
 	echo "DATABASE_URL=sqlite://$DB"
 	echo "HOST=127.0.0.1"
 	echo "ENCRYPTION_SECRET=$(hex32)"
 	echo "ROBOT_SECRET=$(hex32)"
 	echo "RELAY_DOMAIN=$RELAY_DOMAIN"
+	echo "STRIPE_WEBHOOK_SECRET=$HOOK_SECRET"
 } > "$ENV_FILE"
 "$CARAVEL_ADMIN" --env-file "$ENV_FILE" migrate > "$B/admin.log" 2>&1 ||
 	die "caravel-admin migrate failed: $(cat "$B/admin.log")"
@@ -297,6 +326,77 @@ n=$(wc -c < "$B/call.body")
 	die "empty-fcgi answered $n bytes, not $relays_bytes"
 before_f=$(sql "SELECT count(*) FROM relay")
 
+# (g): HOOK_TENANTS tenants with a Stripe customer and subscription, each
+# with HOOK_INVOICES paid invoices in the mirror (a month apart). The
+# events name these invoices in a shuffled order, fixed for the run.
+sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+        WHERE i < $HOOK_TENANTS)
+    INSERT INTO tenant (pubkey, created_at, stripe_customer_id,
+        stripe_subscription_id, subscription_status, billing_reconciled_at)
+    SELECT lower(hex(randomblob(32))), strftime('%s', 'now') - 86400 * 400 + i,
+        printf('cus_bench%07d', i), printf('sub_bench%07d', i), 'active',
+        strftime('%s', 'now')
+    FROM n;
+    WITH RECURSIVE m(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM m
+        WHERE k < $HOOK_INVOICES),
+    t AS (SELECT pubkey, substr(stripe_customer_id, 10) AS n,
+        stripe_subscription_id AS sub,
+        strftime('%s', 'now') - 86400 * 30 * ($HOOK_INVOICES + 1) AS t0
+        FROM tenant WHERE stripe_customer_id GLOB 'cus_bench*')
+    INSERT INTO invoice (id, tenant, status, currency, amount_due,
+        amount_paid, period_start, period_end, created_at, paid_at, paid_via,
+        hosted_invoice_url, subscription_id, attempt_count, billing_reason,
+        updated_at)
+    SELECT 'in_bench' || n || printf('%02d', k), pubkey, 'paid', 'usd', 3000,
+        3000, t0 + 86400 * 30 * k, t0 + 86400 * 30 * (k + 1),
+        t0 + 86400 * 30 * k, t0 + 86400 * 30 * k + 60, 'stripe',
+        'https://invoice.stripe.com/i/acct_bench/test_' || n || k, sub, 1,
+        'subscription_cycle', t0 + 86400 * 30 * k + 60
+    FROM t, m;" || die "cannot seed the tenants and invoices of (g)"
+sql -separator '|' "SELECT i.id, t.stripe_customer_id, i.subscription_id,
+        i.amount_due, i.created_at, i.period_start, i.period_end, i.paid_at
+    FROM invoice i JOIN tenant t ON t.pubkey = i.tenant
+    WHERE i.id GLOB 'in_bench*' ORDER BY random();" > "$B/invoices.txt" ||
+	die "cannot list the invoices of (g)"
+n=$(wc -l < "$B/invoices.txt")
+[ "$n" = $((HOOK_TENANTS * HOOK_INVOICES)) ] ||
+	die "(g) has $n invoices, not $((HOOK_TENANTS * HOOK_INVOICES))"
+
+# hook_events PREFIX COUNT EVT_PREFIX: COUNT signed events, as whole
+# requests in PREFIX.0 ... PREFIX.(THREADS - 1); prints "COUNT BYTES",
+# BYTES the median body.
+hook_events()
+{
+	env STRIPE_WEBHOOK_SECRET="$HOOK_SECRET" node \
+	    "$srcdir/bench/stripe-bench.mjs" webhook-requests "$1" "$THREADS" \
+	    "$2" "127.0.0.1:$PORT_API" "$3" < "$B/invoices.txt" ||
+	    die "bench/stripe-bench.mjs could not make the events of (g)"
+}
+
+# One event through curl first: it must be applied, not taken for a
+# repeat, and change the invoice it names.
+hook_sig=$(env STRIPE_WEBHOOK_SECRET="$HOOK_SECRET" node \
+    "$srcdir/bench/stripe-bench.mjs" webhook-one "$B/hook.json" "chk$$" \
+    < "$B/invoices.txt") || die "bench/stripe-bench.mjs could not sign an event"
+check_call POST "$API/stripe/webhook" 200 -H "Stripe-Signature: $hook_sig" \
+    -H 'Content-Type: application/json; charset=utf-8' \
+    --data-binary "@$B/hook.json"
+[ "$(jq -c '[.data.received, .data.duplicate]' "$B/call.body")" = \
+    '[true,null]' ] ||
+	die "POST /stripe/webhook did not apply the event: $(cat "$B/call.body")"
+hook_id=$(jq -r .id "$B/hook.json")
+hook_inv=$(jq -r .data.object.id "$B/hook.json")
+n=$(sql "SELECT count(*) FROM stripe_event WHERE id = '$hook_id'
+    AND effect GLOB 'invoice $hook_inv is paid*'")
+[ "$n" = 1 ] || die "the event $hook_id was not recorded as applied:" \
+    "$(sql "SELECT effect FROM stripe_event WHERE id = '$hook_id'")"
+check_call POST "$API/stripe/webhook" 200 -H "Stripe-Signature: $hook_sig" \
+    -H 'Content-Type: application/json; charset=utf-8' \
+    --data-binary "@$B/hook.json"
+[ "$(jq -c .data.duplicate "$B/call.body")" = true ] ||
+	die "a repeated event was not answered as one: $(cat "$B/call.body")"
+hook_bytes=$(wc -c < "$B/hook.json")
+
 # --- the runs ---
 
 # max_status FIELD PID...: the largest FIELD (kB) of /proc/PID/status.
@@ -381,8 +481,11 @@ run()
 	    'BEGIN { printf "%.0f", t / hz * 1e6 / n }')" > "$B/$_k.res"
 }
 
-CASES="a b b2 c d e f"
+CASES="a b b2 c d e f g"
 created=
+hook_made=
+hook_applied=
+hook_repeated=0
 round=1
 while [ "$round" -le "$ROUNDS" ]; do
 	run a "(a) nginx return 200" "$BASEURL/nginx-return-200"
@@ -403,6 +506,23 @@ while [ "$round" -le "$ROUNDS" ]; do
 	sql "DELETE FROM activity WHERE tenant = '$PK_B';
 	    DELETE FROM relay WHERE tenant = '$PK_B';" ||
 		die "cannot delete the relays of (f)"
+	# (g): this round's events, signed now (valid for 300 s).
+	rm -f "$B"/events.*
+	set -- $(hook_events "$B/events" $((HOOK_RATE * secs)) "b$$r$round")
+	[ "$#" = 2 ] || die "bench/stripe-bench.mjs printed no count"
+	hook_made="$hook_made${hook_made:+, }$1"
+	BENCH_WEBHOOK_EVENTS=$B/events
+	export BENCH_WEBHOOK_EVENTS
+	n0=$(sql "SELECT count(*) FROM stripe_event")
+	run g "(g) POST /stripe/webhook" "$API/stripe/webhook" \
+	    -s "$srcdir/bench/webhook.lua"
+	n=$(($(sql "SELECT count(*) FROM stripe_event") - n0))
+	hook_applied="$hook_applied${hook_applied:+, }$n"
+	set -- $(sed -n 's/^webhook events: \([0-9]*\) sent of \([0-9]*\) made, \([0-9]*\) repeated$/\1 \2 \3/p' \
+	    "$B/g.$round.wrk")
+	[ "$#" = 3 ] || die "(g): bench/webhook.lua printed no count"
+	hook_repeated=$((hook_repeated + $3))
+	rm -f "$B"/events.*
 	round=$((round + 1))
 done
 
@@ -469,6 +589,11 @@ echo "caravel-api -c $CHILDREN -m $MAXREQ and empty-fcgi with $CHILDREN" \
     "children, each on a unix socket;"
 echo "(e) lists $NRELAYS relays ($relays_bytes bytes of JSON);" \
     "(f) created $created relays (deleted after each round)."
+echo "(g) signed invoice.updated events ($hook_bytes-byte bodies) for" \
+    "$((HOOK_TENANTS * HOOK_INVOICES)) paid invoices of $HOOK_TENANTS tenants;" \
+    "made per round: $hook_made;"
+echo "    applied per round (new stripe_event rows): $hook_applied;" \
+    "sent twice: $hook_repeated."
 echo "Medians of $ROUNDS round(s); app us, ngx us: CPU time per request of"
 echo "the FastCGI children and of nginx's worker (/proc/PID/stat, $TICK Hz)."
 echo
@@ -528,11 +653,20 @@ for k in c d e f; do
 done
 verdict "peak RSS of one serving API process < $TARGET_RSS_KB kB: $rss_api kB" \
     "$(cmp "$rss_api" '<' "$TARGET_RSS_KB")"
+r=$(ratio g b)
+verdict "$(field g 1) at >= $TARGET_HOOK x (b): $r" \
+    "$(cmp "$r" '>=' "$TARGET_HOOK")"
+verdict "$(field g 1) p99 < $TARGET_HOOK_P99_MS ms: $(field g 3) ms" \
+    "$(cmp "$(field g 3)" '<' "$TARGET_HOOK_P99_MS")"
 for k in $CASES; do
 	IFS='|' read -r l rps p99 bad sock app ngx < "$B/$k.res"
 	if [ "$bad" != 0 ] || [ "$sock" != 0 ]; then
 		echo "WARNING: $l: $bad non-2xx responses, $sock socket errors"
 	fi
 done
+if [ "$hook_repeated" != 0 ]; then
+	echo "WARNING: (g) ran out of events and sent $hook_repeated twice" \
+	    "(answered as duplicates): raise BENCH_WEBHOOK_RATE"
+fi
 echo "$missed target(s) missed"
 exit 0

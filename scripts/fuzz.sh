@@ -23,7 +23,8 @@ if [ -z "${top_srcdir:-}" ]; then
 	top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
 fi
 top_builddir=${top_builddir:-$top_srcdir}
-names=${FUZZ_NAMES:-"nip98 event nip44 bech32 json route bolt11"}
+names=${FUZZ_NAMES:-"nip98 event nip44 bech32 json route bolt11 \
+stripe_sig stripe_event nwc_reply price"}
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/caravel-fuzz.XXXXXX") || exit 1
 trap 'rm -rf "$scratch"' EXIT

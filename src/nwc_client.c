@@ -393,7 +393,8 @@ call(struct nwc *w, const char *method, struct json_object *params,
 	*result = NULL;
 	memset(e, 0, sizeof(*e));
 	nostr_event_init(&req);
-	nostr_event_init(&reply);
+	/* Filled by relay_session_rpc() only; all zero releases as nothing. */
+	memset(&reply, 0, sizeof(reply));
 	body = jobj();
 	jadd_str(body, "method", method);
 	jadd(body, "params", params);

@@ -8,7 +8,8 @@
 : "${top_srcdir:?top_srcdir must be set (make check exports it)}"
 : "${top_builddir:?top_builddir must be set (make check exports it)}"
 
-names="nip98 event nip44 bech32 json route bolt11"
+names="nip98 event nip44 bech32 json route bolt11 \
+stripe_sig stripe_event nwc_reply price"
 fuzzdir=$top_builddir/tests/fuzz
 
 missing=

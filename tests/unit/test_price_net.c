@@ -72,14 +72,12 @@ fixture(struct config *c, const char *name, const char *override)
 	struct db *db;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "DATABASE_URL=%s/%s.db", dir, name);
-	putenv(xstrdup(path));
-	snprintf(path, sizeof(path), "BTC_PRICE_URL=%s/v2/prices/BTC-USD/spot",
-	    fk.url);
-	putenv(xstrdup(path));
-	putenv(xstrdup("BTC_PRICE_TTL=300"));
-	snprintf(path, sizeof(path), "BTC_PRICE_USD_OVERRIDE=%s", override);
-	putenv(xstrdup(path));
+	snprintf(path, sizeof(path), "%s/%s.db", dir, name);
+	setenv("DATABASE_URL", path, 1);
+	snprintf(path, sizeof(path), "%s/v2/prices/BTC-USD/spot", fk.url);
+	setenv("BTC_PRICE_URL", path, 1);
+	setenv("BTC_PRICE_TTL", "300", 1);
+	setenv("BTC_PRICE_USD_OVERRIDE", override, 1);
 	snprintf(path, sizeof(path), "%s/empty.env", dir);
 	ck_assert_ptr_nonnull(f = fopen(path, "w"));
 	fclose(f);
