@@ -38,6 +38,7 @@ teardown(void)
 {
 	db_close(db);
 	tl_rmdir(dir);
+	free(dir);
 }
 
 static size_t

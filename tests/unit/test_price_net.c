@@ -49,6 +49,7 @@ teardown(void)
 {
 	fake_stop(&fk);
 	tl_rmdir(dir);
+	free(dir);
 	httpc_global_cleanup();
 }
 
