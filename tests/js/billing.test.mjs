@@ -290,6 +290,30 @@ test('quantities follow relays in one update; the last paid relay gone cancels',
   assert.equal(new Set(keys).size, 2, 'each subscription its own key')
 })
 
+test('a subscription Stripe no longer has, or that expired unpaid, is forgotten and made again', async () => {
+  const O = await tenant()
+  await relay(O, 'basic')
+  // An id Stripe answers 404 for (deleted in the Dashboard, say).
+  sql(`UPDATE tenant SET stripe_subscription_id = 'sub_gone${rhex(4)}',
+    billing_marked_at = ${now()} WHERE pubkey = ${q(O.pk)}`)
+  await pass()
+  let subs = (await subsOf(O.customer)).filter(live)
+  assert.equal(subs.length, 1)
+  assert.equal(sql(`SELECT stripe_subscription_id FROM tenant WHERE pubkey = ${q(O.pk)}`), subs[0].id)
+  // Its first invoice never paid in 23 hours: incomplete_expired.
+  await control({ expire_incomplete: subs[0].id })
+  await delivered()
+  await pass()
+  await pass()
+  const all = await subsOf(O.customer)
+  assert.equal(all.filter((x) => x.status === 'incomplete_expired').length, 1)
+  subs = all.filter(live)
+  assert.equal(subs.length, 1, 'a new one to pay')
+  const t = rows(`SELECT * FROM tenant WHERE pubkey = ${q(O.pk)}`)[0]
+  assert.equal(t.stripe_subscription_id, subs[0].id)
+  assert.ok(t.past_due_at > 0, 'not paying the first invoice counts as non-payment')
+})
+
 test('an incomplete subscription changes its quantities only once its first invoice is paid', async () => {
   const Y = await tenant()
   await relay(Y, 'basic')
