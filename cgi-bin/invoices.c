@@ -24,6 +24,13 @@
 #define INVOICES_DEFAULT 100
 #define INVOICES_MAX 500
 #define BOLT11_MIN_LEFT 60 /* an older bolt11 is not handed out again */
+/*
+ * Stripe voids a subscription's unpaid first invoice 23 hours after it
+ * was made (incomplete_expired): a bolt11 for it must expire before that,
+ * or a payment could arrive for an invoice Stripe no longer takes.
+ */
+#define FIRST_INVOICE_LIFE (23 * 3600)
+#define FIRST_INVOICE_MARGIN 600
 
 static void
 jadd_opt_int(struct json_object *o, const char *key, int64_t v)
@@ -171,7 +178,7 @@ invoices_get(struct req *r, struct resp *w)
  */
 static enum status
 bolt11_make(struct req *r, struct resp *w, const struct invoice *inv,
-    uint64_t msats, struct bolt11_row *b)
+    uint64_t msats, int64_t expiry, struct bolt11_row *b)
 {
 	const struct config *c = &r->app->cfg;
 	struct nwc_uri uri;
@@ -196,8 +203,8 @@ bolt11_make(struct req *r, struct resp *w, const struct invoice *inv,
 		return resp_fail(w, ST_NOT_CONFIGURED, "NWC_URL is not a "
 		    "usable wallet URL");
 	desc = arena_printf(&r->arena, "Caravel invoice %s", inv->id);
-	if (nwc_make_invoice(n, &r->arena, (int64_t)msats, desc,
-	    BILLING_MANUAL_EXPIRY, &tx, &e) == -1) {
+	if (nwc_make_invoice(n, &r->arena, (int64_t)msats, desc, expiry, &tx,
+	    &e) == -1) {
 		log_warnx("invoice %s: platform wallet make_invoice: %s (%s %s)",
 		    inv->id, e.sentence, e.code, e.message);
 		st = resp_fail(w, ST_WALLET_ERROR, "the platform's Lightning "
@@ -262,6 +269,7 @@ invoices_bolt11(struct req *r, struct resp *w)
 	const char *why;
 	char *err = NULL, *base;
 	uint64_t msats;
+	int64_t expiry = BILLING_MANUAL_EXPIRY, left;
 	int slot = -1;
 	enum status st;
 	enum dbrc rc;
@@ -288,6 +296,17 @@ invoices_bolt11(struct req *r, struct resp *w)
 	if (!cfg_isset(c, CFG_NWC_URL))
 		return resp_fail(w, ST_NOT_CONFIGURED, "NWC_URL is not set, so "
 		    "no Lightning invoice can be made");
+	if (inv.billing_reason != NULL &&
+	    strcmp(inv.billing_reason, "subscription_create") == 0) {
+		left = inv.created_at + FIRST_INVOICE_LIFE -
+		    FIRST_INVOICE_MARGIN - clock_now();
+		if (left < 2 * BOLT11_MIN_LEFT)
+			return resp_fail(w, ST_INVOICE_NOT_OPEN, "this invoice "
+			    "is about to lapse unpaid; a new one follows "
+			    "within minutes");
+		if (left < expiry)
+			expiry = left;
+	}
 	base = arena_printf(&r->arena, "%s.wallet", c->dbpath);
 	if ((slot = slot_take(base, r->app->children > 1 ?
 	    r->app->children - 1 : 1)) == -1)
@@ -305,7 +324,7 @@ invoices_bolt11(struct req *r, struct resp *w)
 		st = resp_fail(w, ST_INVOICE_NOT_OPEN, why);
 		goto out;
 	}
-	if ((st = bolt11_make(r, w, &inv, msats, &b)) != ST_OK)
+	if ((st = bolt11_make(r, w, &inv, msats, expiry, &b)) != ST_OK)
 		goto out;
 	if ((rc = db_bolt11_insert(db, &b)) == DB_DONE) {
 		st = resp_fail(w, ST_CONFLICT, "your connected wallet began "

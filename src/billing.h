@@ -101,7 +101,8 @@ void billing_dunning(struct billing *, struct arena *);
 
 /*
  * Mark the Stripe invoice paid out of band after a Lightning payment and
- * mirror the answer; 0, or -1 (the caller retries later).
+ * mirror the answer; 0, -1 (the caller retries soon), or -2 (Stripe
+ * refuses, e.g. the invoice was voided: an operator must settle it).
  */
 int billing_mark_paid(struct billing *, struct arena *, const char *invoice);
 

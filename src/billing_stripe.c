@@ -654,6 +654,15 @@ billing_mark_paid(struct billing *b, struct arena *a, const char *id)
 	}
 	rc = stripe_invoice_pay_oob(&b->stripe, a, id, &inv, &f);
 	worker_point("billing-after-mark-paid");
+	if (rc == -1 && refused(&f)) {
+		/* E.g. voided meanwhile: the money came, Stripe won't take it. */
+		billing_warn(b, "invoice %s: paid by Lightning, but Stripe "
+		    "refuses to mark it paid (%s): credit or refund the tenant "
+		    "by hand", id, f.msg);
+		b->n.operator++;
+		stripe_fail_release(&f);
+		return -2;
+	}
 	if (rc == -1) {
 		billing_warn(b, "invoice %s: paid by Lightning, but %s", id,
 		    f.msg);
@@ -674,6 +683,14 @@ billing_mark_paid(struct billing *b, struct arena *a, const char *id)
 		billing_warn(b, "invoice %s: Stripe says %s after the payment",
 		    id, inv.status);
 		return -1;
+	}
+	if (!inv.paid_out_of_band) {
+		/* Stripe had it paid already, by card: the tenant paid twice. */
+		billing_warn(b, "invoice %s: paid by Lightning, but Stripe had it "
+		    "paid already by card: refund the tenant's Lightning "
+		    "payment by hand", id);
+		b->n.operator++;
+		return -2;
 	}
 	billing_note(b, "invoice %s: marked paid in Stripe", id);
 	return 0;

@@ -122,6 +122,25 @@ autopay_deferred(struct billing *b, const struct invoice *inv,
 	(void)db_guard_failed(b->db, inv->id, why, now + PLATFORM_RETRY, now);
 }
 
+/*
+ * Tell Stripe about a payment the guard holds as paid; until it knows, the
+ * guard comes back every MARK_RETRY (daily once Stripe refuses outright,
+ * which an operator must settle: billing_mark_paid says so).
+ */
+static void
+autopay_mark(struct billing *b, struct arena *a, const struct invoice *inv)
+{
+	int64_t now = clock_now();
+	int r;
+
+	if (strcmp(inv->status, "paid") == 0 ||
+	    (r = billing_mark_paid(b, a, inv->id)) == 0)
+		(void)db_guard_retry_at(b->db, inv->id, -1);
+	else
+		(void)db_guard_retry_at(b->db, inv->id, now + (r == -2 ?
+		    BILLING_NWC_RETRY : MARK_RETRY));
+}
+
 /* The wallet paid: record it, then tell Stripe. */
 static void
 autopay_paid(struct billing *b, struct arena *a, const struct invoice *inv)
@@ -143,10 +162,7 @@ autopay_paid(struct billing *b, struct arena *a, const struct invoice *inv)
 	billing_note(b, "invoice %s: paid by the tenant's NWC wallet", inv->id);
 	b->n.paid++;
 	worker_point("billing-after-paid-recorded");
-	if (billing_mark_paid(b, a, inv->id) == 0)
-		(void)db_guard_retry_at(b->db, inv->id, -1);
-	else
-		(void)db_guard_retry_at(b->db, inv->id, now + MARK_RETRY);
+	autopay_mark(b, a, inv);
 }
 
 /* A bolt11 of the platform wallet for exactly msats, checked. */
@@ -210,19 +226,22 @@ autopay_start(struct billing *b, struct arena *a, const struct invoice *inv,
 		autopay_failed(b, inv, g, why);
 		return;
 	}
-	if (platform_bolt11(b, a, inv, msats, BILLING_AUTOPAY_EXPIRY, &tx, &dec,
-	    &why) == -1) {
-		autopay_deferred(b, inv, why);
-		return;
-	}
-	if (db_guard_set_bolt11(b->db, inv->id, (int64_t)msats, tx.invoice,
-	    tx.payment_hash, dec.timestamp + dec.expiry, clock_now()) != DB_OK)
-		return;
-	worker_point("billing-after-make-invoice");
 	if ((w = tenant_wallet(b, a, inv->tenant, &why)) == NULL) {
 		autopay_failed(b, inv, g, why);
 		return;
 	}
+	if (platform_bolt11(b, a, inv, msats, BILLING_AUTOPAY_EXPIRY, &tx, &dec,
+	    &why) == -1) {
+		nwc_close(w);
+		autopay_deferred(b, inv, why);
+		return;
+	}
+	if (db_guard_set_bolt11(b->db, inv->id, (int64_t)msats, tx.invoice,
+	    tx.payment_hash, dec.timestamp + dec.expiry, clock_now()) != DB_OK) {
+		nwc_close(w);
+		return;
+	}
+	worker_point("billing-after-make-invoice");
 	if (nwc_pay_invoice(w, tx.invoice, preimage, &e) == 0) {
 		nwc_close(w);
 		worker_point("billing-after-pay");
@@ -292,19 +311,58 @@ autopay_resolve(struct billing *b, struct arena *a, const struct invoice *inv,
 		autopay_start(b, a, inv, g);
 }
 
-/* An open invoice not paid yet: make sure Stripe agrees, then claim it. */
+/*
+ * A failed attempt's bolt11 is asked about before a new one is made: a
+ * wallet that said it failed and paid after all is not paid twice.
+ * 1 settled, 0 not, -1 unknown (ask again on the next pass).
+ */
+static int
+earlier_settled(struct billing *b, struct arena *a, const struct invoice *inv,
+    const struct nwc_guard *g)
+{
+	struct nwc_tx tx;
+	struct nwc_error e;
+	struct nwc *p;
+
+	if (g->state == NULL || g->payment_hash == NULL)
+		return 0;
+	if ((p = billing_platform(b)) == NULL)
+		return -1;
+	if (nwc_lookup_invoice(p, a, g->payment_hash, &tx, &e) == -1) {
+		billing_warn(b, "invoice %s: lookup_invoice %s: %s", inv->id,
+		    g->payment_hash, e.sentence);
+		return -1;
+	}
+	return nwc_tx_settled(&tx) ? 1 : 0;
+}
+
+/*
+ * An open invoice not paid yet (no guard, or a failed one whose day has
+ * come): make sure Stripe agrees it is open, then claim it.
+ */
 static void
-autopay_new(struct billing *b, struct arena *a, struct invoice *inv)
+autopay_new(struct billing *b, struct arena *a, struct invoice *inv,
+    const struct nwc_guard *old)
 {
 	struct invoice fresh;
 	struct stripe_fail f;
 	struct nwc_guard g;
 	int64_t now = clock_now();
+	int r;
 
 	if (b->dry_run) {
 		billing_note(b, "invoice %s: would pay %lld %s from the tenant's "
 		    "NWC wallet", inv->id, (long long)(inv->amount_due -
 		    inv->amount_paid), inv->currency);
+		return;
+	}
+	if ((r = earlier_settled(b, a, inv, old)) == -1)
+		return;
+	if (r == 1) {
+		billing_warn(b, "invoice %s: a payment the wallet said had "
+		    "failed arrived after all", inv->id);
+		if (db_guard_settle_late(b->db, inv->id, now) == DB_OK)
+			autopay_mark(b, a, inv);
 		return;
 	}
 	/* A card may have paid it since the mirror last heard. */
@@ -315,8 +373,11 @@ autopay_new(struct billing *b, struct arena *a, struct invoice *inv)
 	}
 	fresh.tenant = inv->tenant;
 	(void)db_invoice_put(b->db, &fresh, now);
-	if (strcmp(fresh.status, "open") != 0)
+	if (strcmp(fresh.status, "open") != 0) {
+		if (old->state != NULL)
+			(void)db_guard_retry_at(b->db, inv->id, -1);
 		return;
+	}
 	if (db_guard_claim(b->db, inv->id, now) != DB_OK ||
 	    db_guard_get(b->db, a, inv->id, &g) != DB_OK)
 		return;
@@ -336,24 +397,16 @@ billing_autopay(struct billing *b, struct arena *a)
 		if (b->only != NULL && strcmp(b->only, v[i].inv.tenant) != 0)
 			continue;
 		if (v[i].g.state == NULL)
-			autopay_new(b, a, &v[i].inv);
+			autopay_new(b, a, &v[i].inv, &v[i].g);
 		else if (b->dry_run)
 			billing_note(b, "invoice %s: would resume its %s NWC "
 			    "payment", v[i].inv.id, v[i].g.state);
 		else if (strcmp(v[i].g.state, "pending") == 0)
 			autopay_resolve(b, a, &v[i].inv, &v[i].g);
-		else if (strcmp(v[i].g.state, "paid") == 0) {
-			if (strcmp(v[i].inv.status, "paid") == 0 ||
-			    billing_mark_paid(b, a, v[i].inv.id) == 0)
-				(void)db_guard_retry_at(b->db, v[i].inv.id, -1);
-			else
-				(void)db_guard_retry_at(b->db, v[i].inv.id,
-				    now + MARK_RETRY);
-		} else if (strcmp(v[i].inv.status, "open") != 0)
-			(void)db_guard_retry_at(b->db, v[i].inv.id, -1);
-		else if (db_guard_claim(b->db, v[i].inv.id, now) == DB_OK &&
-		    db_guard_get(b->db, a, v[i].inv.id, &v[i].g) == DB_OK)
-			autopay_start(b, a, &v[i].inv, &v[i].g);
+		else if (strcmp(v[i].g.state, "paid") == 0)
+			autopay_mark(b, a, &v[i].inv);
+		else
+			autopay_new(b, a, &v[i].inv, &v[i].g);
 	}
 }
 

@@ -114,6 +114,7 @@ enum stmt {
 	STMT_GUARD_RETRY_AT,
 	STMT_GUARD_RETRY_TENANT,
 	STMT_GUARD_NOTE,
+	STMT_GUARD_SETTLE_LATE,
 	STMT_GUARD_FAILED,
 	STMT__MAX
 };
@@ -574,6 +575,9 @@ enum dbrc db_guard_paid(struct db *, const char *invoice_id, int64_t now);
 /* When to look at a paid or failed guard again; -1: never (done). */
 enum dbrc db_guard_retry_at(struct db *, const char *invoice_id,
     int64_t retry_at);
+/* A failed guard whose bolt11 settled after all: paid, Stripe told now. */
+enum dbrc db_guard_settle_late(struct db *, const char *invoice_id,
+    int64_t now);
 /* Why a pending guard waits (what the wallet said), for a later DM. */
 enum dbrc db_guard_note(struct db *, const char *invoice_id,
     const char *error);

@@ -176,6 +176,13 @@ db_guard_retry_at(struct db *db, const char *invoice_id, int64_t retry_at)
 }
 
 enum dbrc
+db_guard_settle_late(struct db *db, const char *invoice_id, int64_t now)
+{
+	return db_write(db, STMT_GUARD_SETTLE_LATE, DBV_T(invoice_id),
+	    DBV_I(now));
+}
+
+enum dbrc
 db_guard_note(struct db *db, const char *invoice_id, const char *error)
 {
 	return db_write(db, STMT_GUARD_NOTE, DBV_T(invoice_id), DBV_T(error));

@@ -374,6 +374,10 @@ const char *const stmts[STMT__MAX] = {
 	    "UPDATE invoice_nwc_payment SET retry_at = ?2 "
 	    "WHERE state = 'failed' AND invoice_id IN "
 	    "(SELECT id FROM invoice WHERE tenant = ?1 AND status = 'open')",
+	[STMT_GUARD_SETTLE_LATE] =
+	    "UPDATE invoice_nwc_payment SET state = 'paid', error = '', "
+	    "retry_at = ?2, updated_at = ?2 "
+	    "WHERE invoice_id = ?1 AND state = 'failed'",
 	[STMT_GUARD_NOTE] =
 	    "UPDATE invoice_nwc_payment SET error = ?2 "
 	    "WHERE invoice_id = ?1 AND state = 'pending'",
@@ -393,16 +397,15 @@ const char *const stmts[STMT__MAX] = {
 	    "WHERE NOT EXISTS (SELECT 1 FROM invoice_nwc_payment "
 	    "WHERE invoice_id = ?2 AND state IN ('pending', 'paid'))",
 	/*
-	 * Unsettled bolt11s of payable invoices, not checked since ?2, and
-	 * once more after they expired (a payment may have landed at the
-	 * last moment); then settled ones whose invoice Stripe still has
-	 * open.
+	 * Unsettled bolt11s not checked since ?2, whatever their invoice
+	 * became (money may come for an invoice voided meanwhile), and once
+	 * more after they expired (a payment may have landed at the last
+	 * moment); then settled ones whose invoice Stripe still has open.
 	 */
 	[STMT_BOLT11_CHECK_DUE] =
 	    "SELECT " BOLT11_COLUMNS ", i.tenant, i.status FROM bolt11 b "
 	    "JOIN invoice i ON i.id = b.invoice_id "
 	    "WHERE b.settled_at IS NULL AND b.expires_at > ?3 "
-	    "AND i.status IN ('open', 'uncollectible') "
 	    "AND (b.checked_at IS NULL OR b.checked_at <= ?2) "
 	    "AND (b.expires_at > ?1 OR b.checked_at IS NULL "
 	    "OR b.checked_at < b.expires_at) "

@@ -157,9 +157,14 @@ tag_value(struct json_object *tags, const char *name)
 	n = json_object_array_length(tags);
 	for (i = 0; i < n; i++) {
 		t = json_object_array_get_idx(tags, i);
-		if (json_object_is_type(t, json_type_array) &&
-		    json_object_array_length(t) >= 2 &&
-		    strcmp(json_object_get_string(json_object_array_get_idx(t,
+		if (!json_object_is_type(t, json_type_array) ||
+		    json_object_array_length(t) < 2 ||
+		    !json_object_is_type(json_object_array_get_idx(t, 0),
+		    json_type_string) ||
+		    !json_object_is_type(json_object_array_get_idx(t, 1),
+		    json_type_string))
+			continue;
+		if (strcmp(json_object_get_string(json_object_array_get_idx(t,
 		    0)), name) == 0)
 			return json_object_get_string(
 			    json_object_array_get_idx(t, 1));

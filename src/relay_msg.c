@@ -189,6 +189,10 @@ relay_text_copy(char *out, size_t outsz, const char *s, size_t len)
 		if (clen == 1)
 			out[j++] = c < 0x20 || c == 0x7f || c >= 0x80 ? '?' :
 			    (char)c;
+		else if (clen == 2 && c == 0xc2 &&
+		    (unsigned char)s[i + 1] < 0xa0)
+			/* C1 controls, U+0080-U+009F (CSI is U+009B). */
+			out[j++] = '?';
 		else
 			for (k = 0; k < clen; k++)
 				out[j++] = s[i + k];

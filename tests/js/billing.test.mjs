@@ -403,6 +403,27 @@ test('a wallet that cannot pay: the tenant learns why, once; a new wallet URL tr
   assert.equal((await paymentsFor(inv.id)).length, 1)
 })
 
+test('a failed auto-payment whose bolt11 was paid after all is not paid again a day later', async () => {
+  const D2 = await tenant()
+  const w = await newWallet('nip44', 0)
+  await setWallet(D2, w)
+  await relay(D2, 'basic')
+  await pass()
+  const inv = openInvoice(D2)
+  const g = rows(`SELECT * FROM invoice_nwc_payment WHERE invoice_id = ${q(inv.id)}`)[0]
+  assert.equal(g.state, 'failed')
+  // The bolt11 of the failed attempt gets paid anyway (a late wallet).
+  const late = await newWallet('nip44', 10000000)
+  assert.equal((await wallet('POST', `/wallets/${late.name}/pay`, { invoice: g.bolt11 })).status, 200)
+  await wallet('POST', `/wallets/${w.name}/balance`, { balance_msats: 50000000 })
+  // A day later the retry asks about the old bolt11 first.
+  const r = await pass({ env: { CARAVEL_TEST_NOW: String(now() + 86400 + 60) } })
+  assert.match(r.out, /arrived after all/)
+  assert.equal(sql(`SELECT status FROM invoice WHERE id = ${q(inv.id)}`), 'paid')
+  assert.equal((await paymentsFor(inv.id)).length, 1, 'one payment, not two')
+  assert.equal(await balance(w), 50000000, "the tenant's wallet was not charged")
+})
+
 test("a tenant's wallet on a private address is refused unless ALLOW_PRIVATE_ADDRESSES=1", async () => {
   const E = await tenant()
   const w = await newWallet('nip44', 50000000)
@@ -461,6 +482,41 @@ test('manual Lightning: a bolt11 for exactly what is owed, paid by hand, settled
   assert.equal(si.status, 'paid')
   // The subscription's first invoice is paid: it is active now.
   assert.equal((await subsOf(F.customer))[0].status, 'active')
+})
+
+test("a first invoice's bolt11 expires before Stripe would void the invoice", async () => {
+  const F2 = await tenant()
+  await relay(F2, 'basic')
+  await pass()
+  const inv = openInvoice(F2)
+  assert.equal(inv.billing_reason, 'subscription_create')
+  // Made 22 h ago: 50 minutes of its 23 h are left, less a margin.
+  sql(`UPDATE invoice SET created_at = ${now() - 22 * 3600} WHERE id = ${q(inv.id)}`)
+  const b = ok(await call('GET', `/invoices/${inv.id}/bolt11`, { as: F2 }))
+  assert.ok(b.expires_at <= now() + 3600 - 600 + 5, `expires at ${b.expires_at}`)
+  // Minutes from the end: none is made.
+  sql(`UPDATE invoice SET created_at = ${now() - 23 * 3600 + 700} WHERE id = ${q(inv.id)}`)
+  sql(`DELETE FROM bolt11 WHERE invoice_id = ${q(inv.id)}`)
+  refused(await call('GET', `/invoices/${inv.id}/bolt11`, { as: F2 }), 409, 'invoice-not-open',
+    /lapse/)
+})
+
+test('Lightning money for an invoice Stripe voided meanwhile: an operator is told, not the tenant charged again', async () => {
+  const F3 = await tenant()
+  await relay(F3, 'basic')
+  await pass()
+  const inv = openInvoice(F3)
+  const b = ok(await call('GET', `/invoices/${inv.id}/bolt11`, { as: F3 }))
+  const payer = await newWallet('nip44', 10000000)
+  assert.equal((await wallet('POST', `/wallets/${payer.name}/pay`, { invoice: b.bolt11 })).status, 200)
+  const stripe = new Stripe(need('STRIPE_KEY'), { host: '127.0.0.1',
+    port: Number(new URL(STRIPE).port), protocol: 'http', maxNetworkRetries: 0, telemetry: false })
+  await stripe.invoices.voidInvoice(inv.id)
+  const r = billing()
+  assert.equal(r.code, 1, 'an operator must act')
+  assert.match(r.out, /refuses to mark it paid.*credit or refund the tenant by hand/)
+  assert.equal((await paymentsFor(inv.id)).length, 1)
+  await delivered()
 })
 
 // --- 4. the webhook through nginx ---

@@ -222,6 +222,9 @@ static const struct {
 	{ "\xed\xa0\x80", 3, 64, "???" },
 	{ "abcdef", 6, 4, "abc" },
 	{ "abc", 3, 1, "" },
+	/* C1 controls (a terminal's CSI is U+009B): found by fuzz_nwc_reply. */
+	{ "a\xc2\x9b" "2Jb", 6, 64, "a?2Jb" },
+	{ "\xc2\x85\xc2\x80\xc2\x9f\xc2\xa0", 8, 64, "???\xc2\xa0" },
 };
 
 START_TEST(relay_text)
