@@ -59,6 +59,9 @@ billing_release(struct billing *b)
 	b->platform = NULL;
 }
 
+static void billing_vlog(struct billing *, int, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 billing_vlog(struct billing *b, int warn, const char *fmt, va_list ap)
 {
