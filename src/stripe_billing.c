@@ -239,6 +239,29 @@ fail_parse(struct stripe_fail *f, const char *call, const char *why)
 	return -1;
 }
 
+/*
+ * method on base/<id><suffix> once id is checked to carry prefix (an id
+ * from our database, or from Stripe, never a path of its own): 0 and *o.
+ */
+static int
+call_on(const struct stripe *s, const char *method, const char *base,
+    const char *id, const char *prefix, const char *suffix,
+    const struct form *form, const char *idem, struct json_object **o,
+    struct stripe_fail *f)
+{
+	char path[128 + STRIPE_ID_MAX];
+
+	*o = NULL;
+	memset(f, 0, sizeof(*f));
+	if (!stripe_id_ok(id, prefix)) {
+		snprintf(path, sizeof(path), "%s %s", method, base);
+		return fail_parse(f, path, "bad id");
+	}
+	snprintf(path, sizeof(path), "%s/%s%s", base, id, suffix != NULL ?
+	    suffix : "");
+	return stripe_call(s, method, path, form, idem, o, f);
+}
+
 static int
 sub_reply(struct arena *a, struct json_object *o, struct stripe_sub *sub,
     const char *call, struct stripe_fail *f)
@@ -307,20 +330,16 @@ int
 stripe_customer_card(const struct stripe *s, const char *customer,
     int *has_card, struct stripe_fail *f)
 {
-	struct json_object *o, *settings;
+	struct json_object *o;
 	const char *pm;
-	char path[64 + STRIPE_ID_MAX];
 
 	*has_card = 0;
-	memset(f, 0, sizeof(*f));
-	if (!stripe_id_ok(customer, "cus_"))
-		return fail_parse(f, "GET /v1/customers", "bad id");
-	snprintf(path, sizeof(path), "/v1/customers/%s", customer);
-	if (stripe_call(s, "GET", path, NULL, NULL, &o, f) == -1)
+	if (call_on(s, "GET", "/v1/customers", customer, "cus_", NULL, NULL,
+	    NULL, &o, f) == -1)
 		return -1;
-	settings = member_obj(o, "invoice_settings");
-	if (json_get_str(settings, "default_payment_method", STRIPE_ID_MAX,
-	    &pm, NULL) == JGET_OK && stripe_id_ok(pm, ""))
+	if (json_get_str(member_obj(o, "invoice_settings"),
+	    "default_payment_method", STRIPE_ID_MAX, &pm, NULL) == JGET_OK &&
+	    stripe_id_ok(pm, ""))
 		*has_card = 1;
 	json_object_put(o);
 	return 0;
@@ -331,13 +350,9 @@ stripe_sub_get(const struct stripe *s, struct arena *a, const char *id,
     struct stripe_sub *sub, struct stripe_fail *f)
 {
 	struct json_object *o;
-	char path[64 + STRIPE_ID_MAX];
 
-	memset(f, 0, sizeof(*f));
-	if (!stripe_id_ok(id, "sub_"))
-		return fail_parse(f, "GET /v1/subscriptions", "bad id");
-	snprintf(path, sizeof(path), "/v1/subscriptions/%s", id);
-	if (stripe_call(s, "GET", path, NULL, NULL, &o, f) == -1)
+	if (call_on(s, "GET", "/v1/subscriptions", id, "sub_", NULL, NULL,
+	    NULL, &o, f) == -1)
 		return -1;
 	return sub_reply(a, o, sub, "GET /v1/subscriptions", f);
 }
@@ -405,16 +420,12 @@ stripe_sub_update(const struct stripe *s, struct arena *a, const char *id,
 {
 	struct json_object *o;
 	struct form body;
-	char path[64 + STRIPE_ID_MAX];
 	int rc;
 
-	memset(f, 0, sizeof(*f));
-	if (!stripe_id_ok(id, "sub_"))
-		return fail_parse(f, "POST /v1/subscriptions", "bad id");
-	snprintf(path, sizeof(path), "/v1/subscriptions/%s", id);
 	form_init(&body);
 	form_add_encoded(&body, form);
-	rc = stripe_call(s, "POST", path, &body, idem, &o, f);
+	rc = call_on(s, "POST", "/v1/subscriptions", id, "sub_", NULL, &body,
+	    idem, &o, f);
 	form_release(&body);
 	if (rc == -1)
 		return -1;
@@ -426,13 +437,9 @@ stripe_sub_cancel(const struct stripe *s, struct arena *a, const char *id,
     struct stripe_sub *sub, struct stripe_fail *f)
 {
 	struct json_object *o;
-	char path[64 + STRIPE_ID_MAX];
 
-	memset(f, 0, sizeof(*f));
-	if (!stripe_id_ok(id, "sub_"))
-		return fail_parse(f, "DELETE /v1/subscriptions", "bad id");
-	snprintf(path, sizeof(path), "/v1/subscriptions/%s", id);
-	if (stripe_call(s, "DELETE", path, NULL, NULL, &o, f) == -1)
+	if (call_on(s, "DELETE", "/v1/subscriptions", id, "sub_", NULL, NULL,
+	    NULL, &o, f) == -1)
 		return -1;
 	return sub_reply(a, o, sub, "DELETE /v1/subscriptions", f);
 }
@@ -484,15 +491,22 @@ stripe_invoice_get(const struct stripe *s, struct arena *a, const char *id,
     struct invoice *inv, struct stripe_fail *f)
 {
 	struct json_object *o;
-	char path[64 + STRIPE_ID_MAX];
 
-	memset(f, 0, sizeof(*f));
-	if (!stripe_id_ok(id, "in_"))
-		return fail_parse(f, "GET /v1/invoices", "bad id");
-	snprintf(path, sizeof(path), "/v1/invoices/%s", id);
-	if (stripe_call(s, "GET", path, NULL, NULL, &o, f) == -1)
+	if (call_on(s, "GET", "/v1/invoices", id, "in_", NULL, NULL, NULL, &o,
+	    f) == -1)
 		return -1;
 	return invoice_reply(a, o, inv, "GET /v1/invoices", f);
+}
+
+/*
+ * Stripe answers a payment of a paid invoice with 400 and the message
+ * "Invoice is already paid", without an error code.
+ */
+static int
+already_paid(const struct stripe_fail *f)
+{
+	return f->msg != NULL && strstr(f->msg, ": Invoice is already paid") !=
+	    NULL;
 }
 
 int
@@ -501,22 +515,19 @@ stripe_invoice_pay_oob(const struct stripe *s, struct arena *a,
 {
 	struct json_object *o;
 	struct form body;
-	char path[64 + STRIPE_ID_MAX], idem[64 + STRIPE_ID_MAX];
+	char idem[64 + STRIPE_ID_MAX];
 	int rc;
 
-	memset(f, 0, sizeof(*f));
-	if (!stripe_id_ok(id, "in_"))
-		return fail_parse(f, "POST /v1/invoices/pay", "bad id");
-	snprintf(path, sizeof(path), "/v1/invoices/%s/pay", id);
 	snprintf(idem, sizeof(idem), "caravel-invoice-oob-%s", id);
 	form_init(&body);
 	form_add(&body, "paid_out_of_band", "true");
-	rc = stripe_call(s, "POST", path, &body, idem, &o, f);
+	rc = call_on(s, "POST", "/v1/invoices", id, "in_", "/pay", &body, idem,
+	    &o, f);
 	form_release(&body);
 	if (rc == 0)
 		return invoice_reply(a, o, inv, "POST /v1/invoices/pay", f);
 	/* Paid meanwhile (by card, or by us before a crash): read it. */
-	if (f->status == 400 && strcmp(f->code, "invoice_already_paid") == 0) {
+	if (f->status == 400 && already_paid(f)) {
 		stripe_fail_release(f);
 		return stripe_invoice_get(s, a, id, inv, f);
 	}

@@ -11,23 +11,9 @@
 js=$top_srcdir/tests/js
 cli=$top_builddir/tests/nostrcli
 
-missing() {
-	if [ -n "${CI:-}" ]; then
-		echo "FAIL: t0310: $1" >&2
-		exit 1
-	fi
-	echo "SKIP: t0310: $1" >&2
-	echo "SKIP: t0310: bolt11 cross tests did NOT run" >&2
-	exit 77
-}
-
-command -v node >/dev/null 2>&1 ||
-	missing "node is not installed (apt-get install nodejs npm)"
-major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
-[ "${major:-0}" -ge 20 ] 2>/dev/null ||
-	missing "node ${major:-?} is too old: node >= 20 is needed"
-[ -f "$js/node_modules/bolt11/package.json" ] ||
-	missing "tests/js/node_modules is missing: run npm ci --prefix tests/js"
+. "$top_srcdir/tests/e2e/needs.sh"
+needs_name t0310 "bolt11 cross tests"
+needs_node bolt11
 if [ ! -x "$cli" ]; then
 	echo "FAIL: t0310: $cli was not built (make check builds it)" >&2
 	exit 1

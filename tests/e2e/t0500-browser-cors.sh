@@ -18,28 +18,12 @@ CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser ||
     echo /usr/bin/chromium)}
 
 # Before lib.sh: it makes a temporary directory and traps every exit.
-missing()
-{
-	if [ -n "${CI:-}" ] && [ "${CI:-}" != false ]; then
-		echo "FAIL: t0500: $1" >&2
-		exit 1
-	fi
-	echo "SKIP: t0500: $1" >&2
-	echo "SKIP: t0500: the browser CORS test did NOT run" >&2
-	exit 77
-}
-
-command -v node >/dev/null 2>&1 ||
-	missing "node is not installed (apt-get install nodejs npm)"
-major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
-[ "${major:-0}" -ge 20 ] 2>/dev/null ||
-	missing "node ${major:-?} is too old: node >= 20 is needed"
-[ -f "$js/node_modules/nostr-tools/package.json" ] ||
-	missing "tests/js/node_modules is missing: run npm ci --prefix tests/js"
+. "$top_srcdir/tests/e2e/needs.sh"
+needs_name t0500 "the browser CORS test"
+needs_node nostr-tools
 [ -x "$CHROMIUM" ] ||
 	missing "chromium is not installed (apt-get install chromium)"
-command -v sqlite3 >/dev/null 2>&1 ||
-	missing "the sqlite3 shell is not installed (apt-get install sqlite3)"
+needs_cmd sqlite3 "the sqlite3 shell (apt-get install sqlite3)"
 
 . "$top_srcdir/tests/e2e/lib.sh"
 

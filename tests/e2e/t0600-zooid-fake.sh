@@ -9,22 +9,8 @@
 
 js=$top_srcdir/tests/js
 
-missing() {
-	if [ -n "${CI:-}" ]; then
-		echo "FAIL: t0600: $1" >&2
-		exit 1
-	fi
-	echo "SKIP: t0600: $1" >&2
-	echo "SKIP: t0600: the zooid fake tests did NOT run" >&2
-	exit 77
-}
-
-command -v node >/dev/null 2>&1 ||
-	missing "node is not installed (apt-get install nodejs npm)"
-major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
-[ "${major:-0}" -ge 20 ] 2>/dev/null ||
-	missing "node ${major:-?} is too old: node >= 20 is needed"
-[ -f "$js/node_modules/nostr-tools/package.json" ] ||
-	missing "tests/js/node_modules is missing: run npm ci --prefix tests/js"
+. "$top_srcdir/tests/e2e/needs.sh"
+needs_name t0600 "the zooid fake tests"
+needs_node nostr-tools
 
 exec node --test --test-reporter=spec "$js/zooid-fake.test.mjs"

@@ -10,24 +10,8 @@
 
 js=$top_srcdir/tests/js
 
-missing() {
-	if [ -n "${CI:-}" ]; then
-		echo "FAIL: t0610: $1" >&2
-		exit 1
-	fi
-	echo "SKIP: t0610: $1" >&2
-	echo "SKIP: t0610: the wallet fake tests did NOT run" >&2
-	exit 77
-}
-
-command -v node >/dev/null 2>&1 ||
-	missing "node is not installed (apt-get install nodejs npm)"
-major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
-[ "${major:-0}" -ge 20 ] 2>/dev/null ||
-	missing "node ${major:-?} is too old: node >= 20 is needed"
-for _p in @getalby/sdk nostr-tools bolt11 ws @nostr-relay/core; do
-	[ -f "$js/node_modules/$_p/package.json" ] ||
-		missing "tests/js/node_modules lacks $_p: run npm ci --prefix tests/js"
-done
+. "$top_srcdir/tests/e2e/needs.sh"
+needs_name t0610 "the wallet fake tests"
+needs_node @getalby/sdk nostr-tools bolt11 ws @nostr-relay/core
 
 exec node --test --test-reporter=spec "$js/wallet-fake.test.mjs"

@@ -7,19 +7,10 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 
-missing()
-{
-	if [ -n "${CI:-}" ] && [ "${CI:-}" != false ]; then
-		echo "FAIL: t0800: $1" >&2
-		exit 1
-	fi
-	echo "SKIP: t0800: $1; the caravel-robot tests did NOT run" >&2
-	exit 77
-}
-command -v node >/dev/null 2>&1 || missing "node is not installed"
-[ -f "$top_srcdir/tests/js/node_modules/nostr-tools/package.json" ] ||
-	missing "tests/js/node_modules is missing: run npm ci --prefix tests/js"
-command -v sqlite3 >/dev/null 2>&1 || missing "the sqlite3 shell is missing"
+. "$top_srcdir/tests/e2e/needs.sh"
+needs_name t0800 "the caravel-robot tests"
+needs_node nostr-tools ws @nostr-relay/core
+needs_cmd sqlite3 "the sqlite3 shell (apt-get install sqlite3)"
 
 tmp=$(mktemp -d /tmp/caravel-robot.XXXXXX) || exit 99
 trap 'rm -rf "$tmp"' EXIT

@@ -12,25 +12,10 @@
 : "${top_builddir:=$top_srcdir}"
 js=$top_srcdir/tests/js
 
-missing()
-{
-	if [ -n "${CI:-}" ] && [ "${CI:-}" != false ]; then
-		echo "FAIL: t0850: $1" >&2
-		exit 1
-	fi
-	echo "SKIP: t0850: $1" >&2
-	echo "SKIP: t0850: the billing end-to-end tests did NOT run" >&2
-	exit 77
-}
-
-command -v node >/dev/null 2>&1 ||
-	missing "node is not installed (apt-get install nodejs npm)"
-for _p in nostr-tools stripe @getalby/sdk bolt11 ws; do
-	[ -f "$js/node_modules/$_p/package.json" ] ||
-		missing "tests/js/node_modules lacks $_p: run npm ci --prefix tests/js"
-done
-command -v sqlite3 >/dev/null 2>&1 ||
-	missing "the sqlite3 shell is not installed (apt-get install sqlite3)"
+. "$top_srcdir/tests/e2e/needs.sh"
+needs_name t0850 "the billing end-to-end tests"
+needs_node nostr-tools stripe @getalby/sdk bolt11 ws @nostr-relay/core
+needs_cmd sqlite3 "the sqlite3 shell (apt-get install sqlite3)"
 [ -x "$top_builddir/caravel-billing" ] || missing "caravel-billing is not built"
 
 . "$top_srcdir/tests/e2e/lib.sh"

@@ -512,11 +512,26 @@ test('Lightning money for an invoice Stripe voided meanwhile: an operator is tol
   const stripe = new Stripe(need('STRIPE_KEY'), { host: '127.0.0.1',
     port: Number(new URL(STRIPE).port), protocol: 'http', maxNetworkRetries: 0, telemetry: false })
   await stripe.invoices.voidInvoice(inv.id)
-  const r = billing()
+  let r = billing()
   assert.equal(r.code, 1, 'an operator must act')
   assert.match(r.out, /refuses to mark it paid.*credit or refund the tenant by hand/)
   assert.equal((await paymentsFor(inv.id)).length, 1)
   await delivered()
+
+  // Paid by card in Stripe while the tenant also paid by Lightning.
+  const F4 = await tenant()
+  await relay(F4, 'basic')
+  await pass()
+  const inv4 = openInvoice(F4)
+  const b4 = ok(await call('GET', `/invoices/${inv4.id}/bolt11`, { as: F4 }))
+  assert.equal((await wallet('POST', `/wallets/${payer.name}/pay`, { invoice: b4.bolt11 })).status, 200)
+  await control({ attach_card: F4.customer })
+  await stripe.invoices.pay(inv4.id)
+  r = billing()
+  assert.equal(r.code, 1)
+  assert.match(r.out, /Stripe had it paid already by card: refund/)
+  await delivered()
+  assert.equal(sql(`SELECT status FROM invoice WHERE id = ${q(inv4.id)}`), 'paid')
 })
 
 // --- 4. the webhook through nginx ---

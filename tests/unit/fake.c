@@ -39,6 +39,28 @@ find_node(void)
 }
 
 void
+fake_need_node(const char *package, const char *what)
+{
+	char path[4096];
+	const char *top, *ci = getenv("CI");
+	int in_ci = ci != NULL && *ci != '\0' && strcmp(ci, "false") != 0;
+
+	if ((top = getenv("top_srcdir")) == NULL)
+		top = ".";
+	snprintf(path, sizeof(path), "%s/tests/js/node_modules/%s/package.json",
+	    top, package);
+	if (find_node() != NULL && access(path, R_OK) == 0)
+		return;
+	fprintf(stderr, "%s: node or tests/js/node_modules/%s is missing: "
+	    "install node >= 20 and run npm ci --prefix tests/js\n",
+	    in_ci ? "FAIL" : "SKIP", package);
+	if (in_ci)
+		exit(1);
+	printf("SKIP: %s did NOT run\n", what);
+	exit(77);
+}
+
+void
 fake_init(struct fake *f)
 {
 	memset(f, 0, sizeof(*f));

@@ -18,6 +18,12 @@ struct fake {
 	char *dir; /* a fresh directory for the fake's files */
 };
 
+/*
+ * Node and the npm package (from tests/js/node_modules) the fakes need:
+ * without them the test says SKIP naming what did not run and exits 77,
+ * or fails under CI (CI set and not "false"), where nothing may skip.
+ */
+void fake_need_node(const char *package, const char *what);
 /* Make f->dir; call before building paths inside it. */
 void fake_init(struct fake *);
 /*

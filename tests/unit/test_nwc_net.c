@@ -33,27 +33,6 @@ struct w {
 };
 static struct w platform, tenant, legacy, broke;
 
-static void
-preflight(void)
-{
-	char path[4096];
-	const char *top, *ci = getenv("CI");
-
-	if ((top = getenv("top_srcdir")) == NULL)
-		top = ".";
-	snprintf(path, sizeof(path),
-	    "%s/tests/js/node_modules/@getalby/sdk/package.json", top);
-	if (access(path, R_OK) == 0 &&
-	    system("node --version >/dev/null 2>&1") == 0)
-		return;
-	fprintf(stderr, "%s: node or tests/js/node_modules is missing: "
-	    "install node >= 20 and run npm ci --prefix tests/js\n",
-	    ci != NULL && *ci != '\0' ? "FAIL" : "SKIP");
-	if (ci != NULL && *ci != '\0')
-		exit(1);
-	printf("SKIP: the NWC client tests did NOT run\n");
-	exit(77);
-}
 
 static void
 make_wallet(struct w *w, const char *name, const char *enc, long balance)
@@ -81,7 +60,7 @@ setup(void)
 	const char *wenv[] = { env_relay, NULL };
 	const char *port;
 
-	preflight();
+	fake_need_node("@getalby/sdk", "the NWC client tests");
 	fake_init(&relay);
 	fake_start(&relay, RELAY_SCRIPT, renv);
 	port = strrchr(relay.url, ':');

@@ -50,27 +50,6 @@ relay_url(const struct fake *f, const char *scheme, const char *host,
 	snprintf(out, outsz, "%s://%s:%s", scheme, host, port + 1);
 }
 
-static void
-preflight(void)
-{
-	char path[4096];
-	const char *top, *ci = getenv("CI");
-
-	if ((top = getenv("top_srcdir")) == NULL)
-		top = ".";
-	snprintf(path, sizeof(path),
-	    "%s/tests/js/node_modules/@nostr-relay/core/package.json", top);
-	if (access(path, R_OK) == 0 &&
-	    system("node --version >/dev/null 2>&1") == 0)
-		return;
-	fprintf(stderr, "%s: node or tests/js/node_modules is missing: "
-	    "install node >= 20 and run npm ci --prefix tests/js\n",
-	    ci != NULL && *ci != '\0' ? "FAIL" : "SKIP");
-	if (ci != NULL && *ci != '\0')
-		exit(1);
-	printf("SKIP: the relay tests did NOT run\n");
-	exit(77);
-}
 
 static void
 start_plain(void)
@@ -83,7 +62,7 @@ start_plain(void)
 	const char *env_eager[] = { "RELAY_AUTH=eager", NULL };
 	const char *env_lazy[] = { "RELAY_AUTH=lazy", allow, NULL };
 
-	preflight();
+	fake_need_node("@nostr-relay/core", "the relay tests");
 	ck_assert_int_eq(nostr_keygen(sk_robot, pk_robot), 0);
 	ck_assert_int_eq(nostr_keygen(sk_other, pk_other), 0);
 	hex_encode(pk_robot, 32, hex);
@@ -562,7 +541,7 @@ start_tls_one(struct fake *f, const char *name)
 static void
 start_tls(void)
 {
-	preflight();
+	fake_need_node("@nostr-relay/core", "the relay tests");
 	ck_assert_int_eq(nostr_keygen(sk_robot, pk_robot), 0);
 	make_certs();
 	start_tls_one(&tls_ip, "ip");
@@ -703,7 +682,7 @@ main(void)
 
 	/* The relay's clock is real; AUTH and created_at must be too. */
 	unsetenv("CARAVEL_TEST_NOW");
-	preflight();
+	fake_need_node("@nostr-relay/core", "the relay tests");
 	s = suite_create("relay_net");
 	tc = tcase_create("relay");
 	tcase_add_unchecked_fixture(tc, start_plain, stop_plain);
