@@ -11,10 +11,11 @@
 #include "nwc.h"
 #include "nostr.h"
 
+/* ws:// or wss:// with a host, and no space or control byte anywhere. */
 static int
 relay_url_ok(const char *u)
 {
-	const char *host;
+	const char *host, *p;
 
 	if (strncmp(u, "wss://", 6) == 0)
 		host = u + 6;
@@ -22,8 +23,10 @@ relay_url_ok(const char *u)
 		host = u + 5;
 	else
 		return 0;
-	return *host != '\0' && *host != '/' && strpbrk(u, " \t\r\n") == NULL &&
-	    is_utf8(u, strlen(u));
+	for (p = u; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			return 0;
+	return *host != '\0' && *host != '/' && is_utf8(u, strlen(u));
 }
 
 int

@@ -71,6 +71,10 @@ START_TEST(hostile)
 		"nostr+walletconnect://" PK "?secret=" SK,
 		"nostr+walletconnect://B889FF5B1513B641E2A139F661A661364979C5BEEE91842F8F0EF42AB558E9D4?relay=wss%3A%2F%2Fr&secret=" SK,
 		"nostr+walletconnect://" PK "00?relay=wss%3A%2F%2Fr&secret=" SK,
+		/* A control byte in a relay URL would forge log lines. */
+		"nostr+walletconnect://" PK "?relay=wss%3A%2F%2Fr%0Aforged&secret=" SK,
+		"nostr+walletconnect://" PK "?relay=wss%3A%2F%2Fr%1B%5B2J&secret=" SK,
+		"nostr+walletconnect://" PK "?relay=wss%3A%2F%2Fr%7F&secret=" SK,
 		"nostr+walletconnect://" PK "?relay=https%3A%2F%2Fr&secret=" SK,
 		"nostr+walletconnect://" PK "?relay=wss%3A%2F%2F&secret=" SK,
 		"nostr+walletconnect://" PK "?relay=wss%3A%2F%2Fr%00x&secret=" SK,
