@@ -40,7 +40,7 @@
 #   BENCH_ROUNDS   rounds of each pass (default 3)
 #   KEEP_TMP=1     keep the work directory (database, logs)
 #   CC             the C compiler whose preprocessor reads src/db_sql.c
-# It takes about a minute; every process it starts is stopped by its pid.
+# It takes about 20 s; every process it starts is stopped by its pid.
 
 # shellcheck disable=SC2317 # functions called from traps and wait_for
 

@@ -33,7 +33,8 @@
 #   BENCH_MAX_REQUESTS caravel-api -m (default 0: children never recycled,
 #                      so their VmHWM covers every case of the run)
 #   BENCH_WEBHOOK_RATE signed events made per second of DURATION for each
-#                      round's (g) (default 6000; more than (g) can take)
+#                      round's (g) (default 6000; more than (g) can take;
+#                      at most 300,000 a round, about 3.5 kB each)
 #   CARAVEL_API, CARAVEL_ADMIN, NGINX, WRK, CC: the programs to use
 #   KEEP_TMP=1         keep the work directory (configs, logs, database)
 #
@@ -120,6 +121,10 @@ esac
 [ "$secs" -le 240 ] ||
 	die "DURATION is over 4 minutes: the Stripe signatures of (g)" \
 	    "would expire (300 s)"
+# wrk holds a round's events in memory, about 3.5 kB each.
+[ $((HOOK_RATE * secs)) -le 300000 ] ||
+	die "BENCH_WEBHOOK_RATE x DURATION is over 300,000 events (1 GB" \
+	    "in wrk): lower BENCH_WEBHOOK_RATE"
 
 for b in "$CARAVEL_API" "$CARAVEL_ADMIN" "$NGINX"; do
 	[ -x "$b" ] || die "$b is missing (make; scripts/caravel-local deps)"

@@ -9,7 +9,7 @@
 -- nothing); done() prints how many were sent and how many were repeats,
 -- which bench/run.sh reads back:
 --
---	BENCH_WEBHOOK_EVENTS=/tmp/x/events wrk ... -s webhook.lua URL
+--	BENCH_WEBHOOK_EVENTS=DIR/events wrk ... -s webhook.lua URL
 
 local nthreads = 0
 local threads = {}
