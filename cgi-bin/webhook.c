@@ -60,17 +60,14 @@ webhook_stripe(struct req *r, struct resp *w)
 		st = st_from_db(rc);
 		goto out;
 	}
-	rc = db_stripe_event_insert(db, ev.id, ev.type, ev.created, now);
-	if (rc == DB_DONE) {
+	/* The id goes in last: a repeat fails its key and undoes it all. */
+	if ((rc = billing_event_apply(db, &r->arena, &ev, now)) == DB_OK &&
+	    (rc = db_stripe_event_insert(db, ev.id, ev.type, ev.created, now,
+	    ev.tenant, ev.object_id, ev.effect)) == DB_CONSTRAINT) {
 		db_rollback(db);
 		st = received(w, 1);
 		goto out;
 	}
-	if (rc == DB_OK)
-		rc = billing_event_apply(db, &r->arena, &ev, now);
-	if (rc == DB_OK)
-		rc = db_stripe_event_effect(db, ev.id, ev.tenant, ev.object_id,
-		    ev.effect);
 	if (rc == DB_OK)
 		rc = db_commit(db);
 	else

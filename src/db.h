@@ -88,7 +88,6 @@ enum stmt {
 	STMT_SUBCREATE_FAILED,
 	STMT_SUBCREATE_DELETE,
 	STMT_STRIPE_EVENT_INSERT,
-	STMT_STRIPE_EVENT_EFFECT,
 	STMT_STRIPE_EVENT_LIST,
 	STMT_PRICE_GET,
 	STMT_PRICE_PUT,
@@ -476,11 +475,13 @@ struct stripe_event {
 	const char *object_id;
 	const char *effect;
 };
-/* DB_OK if recorded now, DB_DONE if the id was recorded before. */
+/*
+ * Record an applied event with what it changed: DB_OK, or DB_CONSTRAINT
+ * if the id was recorded before (the caller rolls its effect back).
+ */
 enum dbrc db_stripe_event_insert(struct db *, const char *id,
-    const char *type, int64_t created, int64_t now);
-enum dbrc db_stripe_event_effect(struct db *, const char *id,
-    const char *tenant, const char *object_id, const char *effect);
+    const char *type, int64_t created, int64_t now, const char *tenant,
+    const char *object_id, const char *effect);
 enum dbrc db_stripe_event_list(struct db *, struct arena *, int64_t limit,
     struct stripe_event **, size_t *n);
 

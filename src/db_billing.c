@@ -216,18 +216,12 @@ db_subcreate_delete(struct db *db, const char *tenant)
 
 enum dbrc
 db_stripe_event_insert(struct db *db, const char *id, const char *type,
-    int64_t created, int64_t now)
+    int64_t created, int64_t now, const char *tenant, const char *object_id,
+    const char *effect)
 {
 	return db_write(db, STMT_STRIPE_EVENT_INSERT, DBV_T(id), DBV_T(type),
-	    DBV_OI(created), DBV_I(now));
-}
-
-enum dbrc
-db_stripe_event_effect(struct db *db, const char *id, const char *tenant,
-    const char *object_id, const char *effect)
-{
-	return db_write(db, STMT_STRIPE_EVENT_EFFECT, DBV_T(id), DBV_T(tenant),
-	    DBV_T(object_id), DBV_T(effect));
+	    DBV_OI(created), DBV_I(now), DBV_T(tenant), DBV_T(object_id),
+	    DBV_T(effect));
 }
 
 static void

@@ -164,22 +164,27 @@ const char *const stmts[STMT__MAX] = {
 	[STMT_TENANT_BY_CUSTOMER] =
 	    "SELECT " TENANT_COLUMNS " FROM tenant "
 	    "WHERE stripe_customer_id = ?1",
-	/* Each branch walks a partial index, so an idle pass reads nothing. */
+	/*
+	 * Each branch walks a partial index, so an idle pass reads nothing;
+	 * UNION ALL and GROUP BY outside keep the planner from sorting all
+	 * tenants to merge the branches.
+	 */
 	[STMT_TENANT_BILLING_DUE] =
+	    "SELECT pubkey, max(billing_marked_at) FROM ("
 	    "SELECT pubkey, billing_marked_at FROM tenant "
 	    "WHERE billing_marked_at IS NOT NULL "
-	    "UNION SELECT pubkey, billing_marked_at FROM tenant "
+	    "UNION ALL SELECT pubkey, billing_marked_at FROM tenant "
 	    "WHERE stripe_subscription_id IS NOT NULL "
 	    "AND billing_reconciled_at IS NULL "
-	    "UNION SELECT pubkey, billing_marked_at FROM tenant "
+	    "UNION ALL SELECT pubkey, billing_marked_at FROM tenant "
 	    "WHERE stripe_subscription_id IS NOT NULL "
 	    "AND billing_reconciled_at <= ?1 "
-	    "UNION SELECT pubkey, billing_marked_at FROM tenant "
+	    "UNION ALL SELECT pubkey, billing_marked_at FROM tenant "
 	    "WHERE (past_due_at IS NOT NULL OR delinquent_at IS NOT NULL) "
 	    "AND (billing_reconciled_at IS NULL "
 	    "OR billing_reconciled_at <= ?2) "
-	    "UNION SELECT pubkey, billing_marked_at FROM tenant WHERE ?3 "
-	    "ORDER BY 1 LIMIT ?4",
+	    "UNION ALL SELECT pubkey, billing_marked_at FROM tenant WHERE ?3) "
+	    "GROUP BY pubkey ORDER BY pubkey LIMIT ?4",
 	[STMT_TENANT_BILLING_DONE] =
 	    "UPDATE tenant SET billing_reconciled_at = ?3, "
 	    "billing_marked_at = CASE WHEN billing_marked_at IS ?2 THEN NULL "
@@ -202,7 +207,8 @@ const char *const stmts[STMT__MAX] = {
 	    "UPDATE tenant SET past_due_at = ?2 "
 	    "WHERE pubkey = ?1 AND past_due_at IS NULL",
 	[STMT_TENANT_CLEAR_PAST_DUE] =
-	    "UPDATE tenant SET past_due_at = NULL WHERE pubkey = ?1",
+	    "UPDATE tenant SET past_due_at = NULL "
+	    "WHERE pubkey = ?1 AND past_due_at IS NOT NULL",
 	[STMT_TENANT_SET_NWC_ERROR] =
 	    "UPDATE tenant SET nwc_error = ?2 WHERE pubkey = ?1",
 	[STMT_TENANT_SET_DELINQUENT] =
@@ -212,7 +218,7 @@ const char *const stmts[STMT__MAX] = {
 	    "(SELECT count(*) FROM invoice i WHERE i.tenant = t.pubkey "
 	    "AND i.status = 'open') FROM tenant t "
 	    "WHERE t.past_due_at IS NOT NULL OR t.delinquent_at IS NOT NULL "
-	    "ORDER BY t.pubkey",
+	    "ORDER BY +t.pubkey",
 	[STMT_TENANT_NWC_SEALED] =
 	    "SELECT nwc_url_sealed FROM tenant WHERE pubkey = ?1",
 	[STMT_RELAY_BILLABLE] =
@@ -236,12 +242,10 @@ const char *const stmts[STMT__MAX] = {
 	    "last_error = ?2 WHERE tenant = ?1",
 	[STMT_SUBCREATE_DELETE] =
 	    "DELETE FROM subscription_create WHERE tenant = ?1",
+	/* A repeated id fails the primary key: the caller rolls back. */
 	[STMT_STRIPE_EVENT_INSERT] =
-	    "INSERT INTO stripe_event (id, type, created, received_at) "
-	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
-	[STMT_STRIPE_EVENT_EFFECT] =
-	    "UPDATE stripe_event SET tenant = ?2, object_id = ?3, effect = ?4 "
-	    "WHERE id = ?1",
+	    "INSERT INTO stripe_event (id, type, created, received_at, "
+	    "tenant, object_id, effect) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[STMT_STRIPE_EVENT_LIST] =
 	    "SELECT id, type, created, received_at, tenant, object_id, effect "
 	    "FROM stripe_event ORDER BY received_at DESC, rowid DESC "
