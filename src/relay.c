@@ -88,16 +88,23 @@ static void
 result_set(struct relay_result *r, enum relay_status st, const char *fmt,
     ...) __attribute__((format(printf, 3, 4)));
 
+/*
+ * The message is formatted aside and then copied, so an argument may be
+ * r->msg itself (vsnprintf's source and destination must not overlap:
+ * C11 7.21.6.12).
+ */
 static void
 result_set(struct relay_result *r, enum relay_status st, const char *fmt,
     ...)
 {
 	va_list ap;
+	char msg[sizeof(r->msg)];
 
 	r->status = st;
 	va_start(ap, fmt);
-	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(r->msg, msg, sizeof(msg));
 }
 
 static void

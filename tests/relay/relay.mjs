@@ -10,6 +10,8 @@
 //       AUTH first. eager sends the challenge on connect; lazy only with
 //       the refusal. An AUTH event must carry the challenge and a "relay"
 //       tag equal to the URL the client connected to.
+//   RELAY_AUTH_SILENT=1  AUTH events are never answered (a relay that asks
+//       for AUTH and then never acknowledges it)
 //   RELAY_AUTH_PUBKEYS  comma-separated hex keys: AUTH from any other key
 //       is answered "restricted:" (NIP-42: authenticated, not allowed).
 //   RELAY_LOG  a file that gets one JSON line per connection and per EVENT
@@ -220,6 +222,7 @@ async function onMessage(ws, st, data) {
   }
   if (!Array.isArray(msg)) return send(ws, ['NOTICE', 'invalid: not array']);
   if (msg[0] === 'AUTH' && authMode) {
+    if (process.env.RELAY_AUTH_SILENT === '1') return undefined;
     const why = checkAuth(st, msg[1]);
     if (!why) st.authed = msg[1].pubkey;
     return send(ws, ['OK', msg[1]?.id ?? '', !why, why]);

@@ -32,7 +32,7 @@
 /* fake.c looks in tests/fakes/; the relay lives beside it. */
 #define RELAY_SCRIPT "../relay/relay.mjs"
 
-static struct fake plain, eager, lazy;
+static struct fake plain, eager, lazy, mute;
 static struct fake tls_ip, tls_name, tls_wrong, tls_self;
 static char *certdir;
 static char ca_file[4096];
@@ -61,6 +61,8 @@ start_plain(void)
 	const char *env_plain[] = { logenv, NULL };
 	const char *env_eager[] = { "RELAY_AUTH=eager", NULL };
 	const char *env_lazy[] = { "RELAY_AUTH=lazy", allow, NULL };
+	const char *env_mute[] = { "RELAY_AUTH=lazy", "RELAY_AUTH_SILENT=1",
+		NULL };
 
 	fake_need_node("@nostr-relay/core", "the relay tests");
 	ck_assert_int_eq(nostr_keygen(sk_robot, pk_robot), 0);
@@ -75,6 +77,8 @@ start_plain(void)
 	fake_start(&eager, RELAY_SCRIPT, env_eager);
 	fake_init(&lazy);
 	fake_start(&lazy, RELAY_SCRIPT, env_lazy);
+	fake_init(&mute);
+	fake_start(&mute, RELAY_SCRIPT, env_mute);
 }
 
 static void
@@ -83,6 +87,7 @@ stop_plain(void)
 	fake_stop(&plain);
 	fake_stop(&eager);
 	fake_stop(&lazy);
+	fake_stop(&mute);
 }
 
 /* A signed event of kind with content by sk; caller releases it. */
@@ -307,6 +312,31 @@ START_TEST(auth)
 	relay_events_release(&evs);
 	nostr_event_release(&wrap);
 	nostr_event_release(&note);
+}
+END_TEST
+
+/*
+ * A relay that asks for AUTH and never acknowledges ours: the timeout
+ * keeps the relay's words whole (they were once formatted into the
+ * buffer they were read from, which garbled them).
+ */
+START_TEST(auth_never_acknowledged)
+{
+	struct relay_result r[1];
+	struct relay_opts o;
+	struct nostr_event wrap;
+	const char *urls[1];
+	char url[64];
+
+	relay_url(&mute, "ws", "127.0.0.1", url, sizeof(url));
+	urls[0] = url;
+	opts_init(&o, 1500);
+	make_event(&wrap, 1059, "sealed", sk_other, time(NULL));
+	ck_assert_int_eq(relay_publish(urls, 1, &wrap, sk_robot, &o, r), 0);
+	ck_assert_int_eq(r[0].status, RELAY_TIMEOUT);
+	ck_assert_str_eq(r[0].msg, "timeout waiting for AUTH after: "
+	    "auth-required: gift wraps are kept for authenticated users");
+	nostr_event_release(&wrap);
 }
 END_TEST
 
@@ -691,6 +721,7 @@ main(void)
 	tcase_add_test(tc, rejected);
 	tcase_add_test(tc, one_relay_down);
 	tcase_add_test(tc, auth);
+	tcase_add_test(tc, auth_never_acknowledged);
 	tcase_add_test(tc, many_over_one_connection);
 	tcase_add_test(tc, newest_of_two_relays);
 	tcase_add_test(tc, misbehaving_relay);
