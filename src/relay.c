@@ -44,7 +44,9 @@ struct conn {
 	/* The current call. */
 	struct item *items; /* m items for a publish, 1 for a query */
 	size_t inflight;
-	size_t nevents; /* events kept in this query */
+	size_t nevents; /* events received in this query */
+	size_t qbytes; /* bytes of those events */
+	size_t msglen; /* bytes of the message being handled */
 	char sub[32];
 };
 
@@ -62,6 +64,7 @@ struct relay_session {
 	size_t m;
 	int query;
 	char *reqmsg;
+	struct json_object *reqfilter; /* what the query asked for */
 	struct relay_events *out;
 	/* An rpc call: the request's EVENT message and the reply's test. */
 	int rpc;
@@ -292,17 +295,6 @@ on_ok(struct conn *c, const struct relay_msg *m)
 	}
 }
 
-static int
-has_id(const struct relay_events *e, const unsigned char id[32])
-{
-	size_t i;
-
-	for (i = 0; i < e->n; i++)
-		if (memcmp(e->v[i].id, id, 32) == 0)
-			return 1;
-	return 0;
-}
-
 /* A query's end: stop the subscription on the relay (NIP-01 CLOSE). */
 static void
 query_end(struct conn *c)
@@ -378,19 +370,22 @@ on_query_msg(struct conn *c, struct relay_msg *m)
 			    why);
 			break;
 		}
-		c->nevents++;
-		if (!has_id(s->out, m->event.id)) {
-			if (s->out->n == s->out->cap) {
-				s->out->cap = s->out->cap * 2 + 16;
-				s->out->v = xrealloc(s->out->v,
-				    s->out->cap * sizeof(*s->out->v));
-			}
-			s->out->v[s->out->n++] = m->event;
+		/*
+		 * Only what was asked for is kept, and of a replaceable
+		 * list only the newest: a relay cannot fill our memory with
+		 * events of other kinds or authors, or with old versions.
+		 */
+		if (relay_filter_match(s->reqfilter, &m->event) &&
+		    relay_events_add(s->out, &m->event))
 			m->has_event = 0;
-		}
-		if (c->nevents >= max) {
+		if (++c->nevents >= max) {
 			result_set(it->res, RELAY_OK, "stopped after %zu "
 			    "events", max);
+			it->state = IT_DONE;
+			query_end(c);
+		} else if ((c->qbytes += c->msglen) > RELAY_QUERY_MAX_BYTES) {
+			result_set(it->res, RELAY_OK, "stopped after %zu "
+			    "bytes", c->qbytes);
 			it->state = IT_DONE;
 			query_end(c);
 		}
@@ -420,6 +415,7 @@ on_message(void *arg, const char *buf, size_t len)
 	const char *why;
 	char text[200];
 
+	c->msglen = len;
 	if (relay_msg_parse(buf, len, &m, &why) == -1) {
 		log_debug("relay %s: ignored a message: %s", c->url, why);
 		return;
@@ -778,7 +774,7 @@ relay_session_query(struct relay_session *s, const char *const *urls,
 	if ((f = json_parse_object(filter_json, strlen(filter_json))) == NULL)
 		return -1;
 	s->reqmsg = xstrdup(json_text(f, NULL));
-	json_object_put(f);
+	s->reqfilter = f;
 	res = results != NULL ? results : xcalloc(n + 1, sizeof(*res));
 	memset(res, 0, n * sizeof(*res));
 	s->query = 1;
@@ -791,6 +787,7 @@ relay_session_query(struct relay_session *s, const char *const *urls,
 		cs[i]->items = xcalloc(1, sizeof(*cs[i]->items));
 		cs[i]->items[0].res = &res[i];
 		cs[i]->nevents = 0;
+		cs[i]->qbytes = 0;
 		snprintf(cs[i]->sub, sizeof(cs[i]->sub), "caravel-%u",
 		    ++s->subseq);
 	}
@@ -804,6 +801,8 @@ relay_session_query(struct relay_session *s, const char *const *urls,
 	free(alias);
 	free(s->reqmsg);
 	s->reqmsg = NULL;
+	json_object_put(s->reqfilter);
+	s->reqfilter = NULL;
 	s->out = NULL;
 	s->query = 0;
 	return 0;

@@ -19,7 +19,8 @@
 #include "nostr.h"
 
 #define RELAY_TIMEOUT_MS 15000 /* default bound on one call */
-#define RELAY_MAX_EVENTS 1000 /* default events kept per relay and query */
+#define RELAY_MAX_EVENTS 1000 /* default events read per relay and query */
+#define RELAY_QUERY_MAX_BYTES (4 * 1024 * 1024) /* ... and their bytes */
 #define RELAY_SUBID_MAX 64 /* NIP-01 */
 #define RELAY_CHALLENGE_MAX 512 /* longer AUTH challenges are ignored */
 #define RELAY_WINDOW 8 /* EVENTs awaiting their OK, per connection */
@@ -91,7 +92,7 @@ struct relay_opts {
 	long timeout_ms; /* one call, connecting included; 0: default */
 	const char *ca_file; /* PEM trust anchors; NULL: the system store */
 	size_t max_msg; /* largest relay message; 0: WS_MAX_MSG */
-	size_t max_events; /* per relay and query; 0: RELAY_MAX_EVENTS */
+	size_t max_events; /* read per relay and query; 0: RELAY_MAX_EVENTS */
 	int public_only; /* connect only to public addresses (netaddr.h) */
 };
 
@@ -131,11 +132,14 @@ int relay_session_publish(struct relay_session *, const char *const *urls,
     struct relay_result *results);
 /*
  * REQ filter_json (one filter object) on each relay until EOSE, then
- * CLOSE. Events that fail nostr_event_verify() are dropped; the rest
- * are added to out (initialised by the caller) once per id; they are
- * not matched against the filter, so select from them by kind and
- * author. results[i] (may be NULL) says how relay i ended. Returns 0,
- * or -1 on bad arguments (a filter that is not a JSON object).
+ * CLOSE. Events that fail nostr_event_verify() or do not match the
+ * filter are dropped; the rest are added to out (initialised by the
+ * caller) by relay_events_add(), so a replaceable slot holds its newest
+ * only. A relay is read for at most max_events events and
+ * RELAY_QUERY_MAX_BYTES bytes of them (then the query ends there, as at
+ * EOSE), and within the timeout. results[i] (may be NULL) says how relay
+ * i ended. Returns 0, or -1 on bad arguments (a filter that is not a
+ * JSON object).
  */
 int relay_session_query(struct relay_session *, const char *const *urls,
     size_t n, const char *filter_json, struct relay_events *out,
@@ -175,6 +179,19 @@ void relay_events_release(struct relay_events *);
  */
 const struct nostr_event *relay_events_newest(const struct relay_events *,
     int kind, const unsigned char pubkey[32]);
+/*
+ * Does ev answer the NIP-01 filter f (ids, authors, kinds, "#x" tags,
+ * since, until; limit is the caller's)? 1 or 0; a malformed filter
+ * matches nothing.
+ */
+int relay_filter_match(struct json_object *f, const struct nostr_event *);
+/*
+ * Add ev to e, taking it (1), unless e holds it already or holds a newer
+ * event of its replaceable or addressable slot (0: the caller releases
+ * ev). A newer event replaces the older in its slot, so a relay sending
+ * thousands of versions of one list costs one.
+ */
+int relay_events_add(struct relay_events *, struct nostr_event *);
 /*
  * Keep only the newest replaceable (0, 3, 10000-19999) event per (kind,
  * pubkey) and addressable (30000-39999) event per (kind, pubkey, "d"

@@ -293,3 +293,122 @@ relay_events_keep_newest(struct relay_events *e)
 			e->v[out++] = e->v[i];
 	e->n = out;
 }
+
+/* Does the JSON array of strings arr hold s? */
+static int
+array_has_str(struct json_object *arr, const char *s)
+{
+	struct json_object *v;
+	size_t i, n;
+
+	n = json_object_array_length(arr);
+	for (i = 0; i < n; i++) {
+		v = json_object_array_get_idx(arr, i);
+		if (json_object_is_type(v, json_type_string) &&
+		    strcmp(json_object_get_string(v), s) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Does a tag named name with a value in values exist in ev? */
+static int
+tag_in(const struct nostr_event *ev, const char *name,
+    struct json_object *values)
+{
+	struct json_object *t, *k, *v;
+	size_t i, n;
+
+	n = json_object_array_length(ev->tags);
+	for (i = 0; i < n; i++) {
+		t = json_object_array_get_idx(ev->tags, i);
+		if (json_object_array_length(t) < 2)
+			continue;
+		k = json_object_array_get_idx(t, 0);
+		v = json_object_array_get_idx(t, 1);
+		if (strcmp(json_object_get_string(k), name) == 0 &&
+		    array_has_str(values, json_object_get_string(v)))
+			return 1;
+	}
+	return 0;
+}
+
+int
+relay_filter_match(struct json_object *f, const struct nostr_event *ev)
+{
+	struct json_object *v;
+	char hex[65], name[2];
+	int64_t t;
+	size_t i, n;
+	int found;
+
+	if (f == NULL || !json_object_is_type(f, json_type_object))
+		return 0;
+	if (json_object_object_get_ex(f, "ids", &v)) {
+		hex_encode(ev->id, 32, hex);
+		if (!json_object_is_type(v, json_type_array) ||
+		    !array_has_str(v, hex))
+			return 0;
+	}
+	if (json_object_object_get_ex(f, "authors", &v)) {
+		hex_encode(ev->pubkey, 32, hex);
+		if (!json_object_is_type(v, json_type_array) ||
+		    !array_has_str(v, hex))
+			return 0;
+	}
+	if (json_object_object_get_ex(f, "kinds", &v)) {
+		if (!json_object_is_type(v, json_type_array))
+			return 0;
+		n = json_object_array_length(v);
+		for (found = 0, i = 0; i < n && !found; i++)
+			found = json_object_is_type(json_object_array_get_idx(v,
+			    i), json_type_int) && json_object_get_int64(
+			    json_object_array_get_idx(v, i)) == ev->kind;
+		if (!found)
+			return 0;
+	}
+	if (json_get_int(f, "since", INT64_MIN + 1, INT64_MAX - 1, &t) ==
+	    JGET_OK && ev->created_at < t)
+		return 0;
+	if (json_get_int(f, "until", INT64_MIN + 1, INT64_MAX - 1, &t) ==
+	    JGET_OK && ev->created_at > t)
+		return 0;
+	json_object_object_foreach(f, key, val) {
+		/* NIP-01 tag filters: "#" and one letter. */
+		if (key[0] != '#' || strlen(key) != 2 ||
+		    !((key[1] >= 'a' && key[1] <= 'z') ||
+		    (key[1] >= 'A' && key[1] <= 'Z')))
+			continue;
+		name[0] = key[1];
+		name[1] = '\0';
+		if (!json_object_is_type(val, json_type_array) ||
+		    !tag_in(ev, name, val))
+			return 0;
+	}
+	return 1;
+}
+
+int
+relay_events_add(struct relay_events *e, struct nostr_event *ev)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++) {
+		if (memcmp(e->v[i].id, ev->id, 32) == 0)
+			return 0;
+		if (!same_slot(&e->v[i], ev))
+			continue;
+		if (!newer(ev, &e->v[i]))
+			return 0;
+		/* The newer one takes the slot: one per slot is ever held. */
+		nostr_event_release(&e->v[i]);
+		e->v[i] = *ev;
+		return 1;
+	}
+	if (e->n == e->cap) {
+		e->cap = e->cap * 2 + 16;
+		e->v = xrealloc(e->v, e->cap * sizeof(*e->v));
+	}
+	e->v[e->n++] = *ev;
+	return 1;
+}

@@ -15,6 +15,7 @@
 
 #include "core.h"
 #include "nostr.h"
+#include "json.h"
 #include "relay.h"
 #include "testlib.h"
 
@@ -315,6 +316,89 @@ START_TEST(relay_newest)
 }
 END_TEST
 
+/* One event of kind by author (a byte) at t, with one "p" tag. */
+static void
+mk(struct nostr_event *ev, int kind, int author, int64_t t, int idbyte,
+    const char *p)
+{
+	const char *tag[2] = { "p", p };
+
+	nostr_event_init(ev);
+	ev->kind = kind;
+	ev->created_at = t;
+	memset(ev->pubkey, author, 32);
+	memset(ev->id, idbyte, 32);
+	nostr_event_add_tag(ev, 2, tag);
+}
+
+/* NIP-01 filters: what the query asked for, and nothing else, is kept. */
+START_TEST(relay_filters)
+{
+	static const struct {
+		const char *filter;
+		int match;
+	} c[] = {
+		{ "{}", 1 },
+		{ "{\"kinds\":[10002]}", 1 },
+		{ "{\"kinds\":[1,10050]}", 0 },
+		{ "{\"kinds\":\"10002\"}", 0 },
+		{ "{\"authors\":[\"0101010101010101010101010101010101010101010101"
+		    "010101010101010101\"]}", 1 },
+		{ "{\"authors\":[\"0202020202020202020202020202020202020202020202"
+		    "020202020202020202\"]}", 0 },
+		{ "{\"#p\":[\"alice\",\"bob\"]}", 1 },
+		{ "{\"#p\":[\"carol\"]}", 0 },
+		{ "{\"#e\":[\"bob\"]}", 0 },
+		{ "{\"since\":100,\"until\":100}", 1 },
+		{ "{\"since\":101}", 0 },
+		{ "{\"until\":99}", 0 },
+		{ "{\"kinds\":[10002],\"limit\":1,\"unknown\":5}", 1 },
+	};
+	struct nostr_event ev;
+	struct json_object *f;
+	size_t i;
+
+	mk(&ev, 10002, 1, 100, 7, "bob");
+	for (i = 0; i < nitems(c); i++) {
+		f = json_parse(c[i].filter, strlen(c[i].filter));
+		ck_assert_ptr_nonnull(f);
+		ck_assert_msg(relay_filter_match(f, &ev) == c[i].match,
+		    "%s", c[i].filter);
+		json_object_put(f);
+	}
+	ck_assert_int_eq(relay_filter_match(NULL, &ev), 0);
+	nostr_event_release(&ev);
+}
+END_TEST
+
+/* A slot holds its newest only, however many versions arrive. */
+START_TEST(relay_add_keeps_newest)
+{
+	struct relay_events e;
+	struct nostr_event ev;
+	int i;
+
+	relay_events_init(&e);
+	for (i = 0; i < 1000; i++) {
+		mk(&ev, 10002, 1, 100 + i % 500, i % 200 + 1, "x");
+		if (!relay_events_add(&e, &ev))
+			nostr_event_release(&ev);
+	}
+	ck_assert_uint_eq(e.n, 1);
+	ck_assert_int_eq(e.v[0].created_at, 599);
+	/* A note is not replaceable: kept once per id. */
+	mk(&ev, 1, 1, 5, 0xaa, "x");
+	ck_assert_int_eq(relay_events_add(&e, &ev), 1);
+	mk(&ev, 1, 1, 5, 0xaa, "x");
+	ck_assert_int_eq(relay_events_add(&e, &ev), 0);
+	nostr_event_release(&ev);
+	mk(&ev, 1, 1, 5, 0xab, "x");
+	ck_assert_int_eq(relay_events_add(&e, &ev), 1);
+	ck_assert_uint_eq(e.n, 3);
+	relay_events_release(&e);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -329,6 +413,8 @@ main(void)
 	tcase_add_test(tc, relay_vectors);
 	tcase_add_test(tc, relay_text);
 	tcase_add_test(tc, relay_newest);
+	tcase_add_test(tc, relay_filters);
+	tcase_add_test(tc, relay_add_keeps_newest);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
