@@ -271,7 +271,7 @@ discover(struct nwc *w, struct nwc_error *e)
 {
 	struct relay_events evs;
 	struct relay_result res[NWC_MAX_RELAYS];
-	const struct nostr_event *info;
+	struct nostr_event info;
 	const char *scheme;
 	char filter[160];
 	int rc = -1;
@@ -287,8 +287,7 @@ discover(struct nwc *w, struct nwc_error *e)
 		err_set(e, NWC_E_INFO, NULL, NULL, "the wallet URL is unusable");
 		goto out;
 	}
-	if ((info = relay_events_newest(&evs, NWC_INFO_KIND, w->wallet)) ==
-	    NULL) {
+	if (relay_events_newest(&evs, NWC_INFO_KIND, w->wallet, &info) == -1) {
 		if (res[0].status != RELAY_OK) {
 			err_relays(w, e, res, w->timeout_ms);
 			/* Whatever went wrong, no request was sent. */
@@ -298,13 +297,15 @@ discover(struct nwc *w, struct nwc_error *e)
 			    "publishes no NIP-47 info event on its relays");
 		goto out;
 	}
-	if ((scheme = nwc_encryption_choose(info->tags)) == NULL) {
+	if ((scheme = nwc_encryption_choose(info.tags)) == NULL)
 		err_set(e, NWC_E_INFO, "UNSUPPORTED_ENCRYPTION", NULL,
 		    nwc_code_sentence("UNSUPPORTED_ENCRYPTION"));
-		goto out;
+	else {
+		w->enc = strcmp(scheme, "nip44_v2") == 0 ? ENC_NIP44 :
+		    ENC_NIP04;
+		rc = 0;
 	}
-	w->enc = strcmp(scheme, "nip44_v2") == 0 ? ENC_NIP44 : ENC_NIP04;
-	rc = 0;
+	nostr_event_release(&info);
 out:
 	relay_events_release(&evs);
 	return rc;

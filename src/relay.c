@@ -375,9 +375,8 @@ on_query_msg(struct conn *c, struct relay_msg *m)
 		 * list only the newest: a relay cannot fill our memory with
 		 * events of other kinds or authors, or with old versions.
 		 */
-		if (relay_filter_match(s->reqfilter, &m->event) &&
-		    relay_events_add(s->out, &m->event))
-			m->has_event = 0;
+		if (relay_filter_match(s->reqfilter, &m->event))
+			(void)relay_events_add(s->out, &m->event);
 		if (++c->nevents >= max) {
 			result_set(it->res, RELAY_OK, "stopped after %zu "
 			    "events", max);
@@ -476,6 +475,8 @@ conn_connect(struct conn *c)
 	wo.connect_timeout_ms = c->s->opts.connect_timeout_ms;
 	wo.ca_file = c->s->opts.ca_file;
 	wo.max_msg = c->s->opts.max_msg;
+	wo.max_total = c->s->opts.max_conn_bytes > 0 ?
+	    c->s->opts.max_conn_bytes : RELAY_CONN_MAX;
 	wo.public_only = c->s->opts.public_only;
 	ws_free(c->ws);
 	c->ws = ws_connect(c->url, &wo, on_message, c);

@@ -21,6 +21,7 @@
 #define RELAY_TIMEOUT_MS 15000 /* default bound on one call */
 #define RELAY_MAX_EVENTS 1000 /* default events read per relay and query */
 #define RELAY_QUERY_MAX_BYTES (4 * 1024 * 1024) /* ... and their bytes */
+#define RELAY_CONN_MAX (64 * 1024 * 1024) /* default bytes per connection */
 #define RELAY_SUBID_MAX 64 /* NIP-01 */
 #define RELAY_CHALLENGE_MAX 512 /* longer AUTH challenges are ignored */
 #define RELAY_WINDOW 8 /* EVENTs awaiting their OK, per connection */
@@ -93,12 +94,29 @@ struct relay_opts {
 	const char *ca_file; /* PEM trust anchors; NULL: the system store */
 	size_t max_msg; /* largest relay message; 0: WS_MAX_MSG */
 	size_t max_events; /* read per relay and query; 0: RELAY_MAX_EVENTS */
+	/* bytes one connection may receive, then it ends; 0: RELAY_CONN_MAX */
+	size_t max_conn_bytes;
 	int public_only; /* connect only to public addresses (netaddr.h) */
 };
 
-/* Verified events collected by a query, unique by id. */
+/*
+ * Verified events a query kept: unique by id, and one per replaceable or
+ * addressable slot (NIP-01). Each is held as its JSON text, about its
+ * size on the wire, never as a json-c tree (some 85 times that): what a
+ * relay sends costs us what it costs the relay.
+ */
+struct relay_kept {
+	unsigned char id[32];
+	unsigned char pubkey[32];
+	int64_t created_at;
+	int kind;
+	char *d; /* an addressable event's "d" value ("" when none), or NULL */
+	char *json; /* the event, as nostr_event_json_alloc() writes it */
+	size_t len;
+};
+
 struct relay_events {
-	struct nostr_event *v;
+	struct relay_kept *v;
 	size_t n;
 	size_t cap;
 };
@@ -175,10 +193,14 @@ void relay_events_init(struct relay_events *);
 void relay_events_release(struct relay_events *);
 /*
  * The newest event of kind by pubkey (NIP-01 replaceable rule: highest
- * created_at, then the lowest id), or NULL; borrowed from evs.
+ * created_at, then the lowest id): 0 with it in *ev (release it), or -1
+ * when evs holds none.
  */
-const struct nostr_event *relay_events_newest(const struct relay_events *,
-    int kind, const unsigned char pubkey[32]);
+int relay_events_newest(const struct relay_events *, int kind,
+    const unsigned char pubkey[32], struct nostr_event *ev);
+/* Event i of evs in *ev (release it): 0, or -1. */
+int relay_events_get(const struct relay_events *, size_t i,
+    struct nostr_event *ev);
 /*
  * Does ev answer the NIP-01 filter f (ids, authors, kinds, "#x" tags,
  * since, until; limit is the caller's)? 1 or 0; a malformed filter
@@ -186,17 +208,11 @@ const struct nostr_event *relay_events_newest(const struct relay_events *,
  */
 int relay_filter_match(struct json_object *f, const struct nostr_event *);
 /*
- * Add ev to e, taking it (1), unless e holds it already or holds a newer
- * event of its replaceable or addressable slot (0: the caller releases
- * ev). A newer event replaces the older in its slot, so a relay sending
- * thousands of versions of one list costs one.
+ * Copy ev into e (1), unless e holds it already or holds a newer event
+ * of its replaceable or addressable slot (0). A newer event replaces the
+ * older in its slot, so a relay sending thousands of versions of one
+ * list costs one.
  */
-int relay_events_add(struct relay_events *, struct nostr_event *);
-/*
- * Keep only the newest replaceable (0, 3, 10000-19999) event per (kind,
- * pubkey) and addressable (30000-39999) event per (kind, pubkey, "d"
- * tag), by the rule above; other events stay. Order is kept.
- */
-void relay_events_keep_newest(struct relay_events *);
+int relay_events_add(struct relay_events *, const struct nostr_event *);
 
 #endif

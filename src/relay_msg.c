@@ -206,39 +206,58 @@ relay_events_init(struct relay_events *e)
 	memset(e, 0, sizeof(*e));
 }
 
+static void
+kept_free(struct relay_kept *k)
+{
+	free(k->d);
+	free(k->json);
+}
+
 void
 relay_events_release(struct relay_events *e)
 {
 	size_t i;
 
 	for (i = 0; i < e->n; i++)
-		nostr_event_release(&e->v[i]);
+		kept_free(&e->v[i]);
 	free(e->v);
 	memset(e, 0, sizeof(*e));
 }
 
 /* Is a newer than b by the NIP-01 replaceable rule? */
 static int
-newer(const struct nostr_event *a, const struct nostr_event *b)
+newer(int64_t at, const unsigned char id[32], const struct relay_kept *b)
 {
-	if (a->created_at != b->created_at)
-		return a->created_at > b->created_at;
-	return memcmp(a->id, b->id, 32) < 0;
+	if (at != b->created_at)
+		return at > b->created_at;
+	return memcmp(id, b->id, 32) < 0;
 }
 
-const struct nostr_event *
-relay_events_newest(const struct relay_events *e, int kind,
-    const unsigned char pubkey[32])
+int
+relay_events_get(const struct relay_events *e, size_t i,
+    struct nostr_event *ev)
 {
-	const struct nostr_event *best = NULL;
+	if (i >= e->n)
+		return -1;
+	return nostr_event_parse(e->v[i].json, e->v[i].len, 0, ev, NULL);
+}
+
+int
+relay_events_newest(const struct relay_events *e, int kind,
+    const unsigned char pubkey[32], struct nostr_event *ev)
+{
+	const struct relay_kept *best = NULL;
 	size_t i;
 
 	for (i = 0; i < e->n; i++)
 		if (e->v[i].kind == kind &&
 		    memcmp(e->v[i].pubkey, pubkey, 32) == 0 &&
-		    (best == NULL || newer(&e->v[i], best)))
+		    (best == NULL || newer(e->v[i].created_at, e->v[i].id,
+		    best)))
 			best = &e->v[i];
-	return best;
+	if (best == NULL)
+		return -1;
+	return relay_events_get(e, (size_t)(best - e->v), ev);
 }
 
 static int
@@ -253,45 +272,16 @@ addressable(int kind)
 	return kind >= 30000 && kind < 40000;
 }
 
-/* Do a and b compete for one slot (NIP-01)? */
+/* Does ev (whose "d" value is d) compete with k for one slot (NIP-01)? */
 static int
-same_slot(const struct nostr_event *a, const struct nostr_event *b)
+same_slot(const struct relay_kept *k, const struct nostr_event *ev,
+    const char *d)
 {
-	const char *da, *db;
-
-	if (a->kind != b->kind || memcmp(a->pubkey, b->pubkey, 32) != 0)
+	if (k->kind != ev->kind || memcmp(k->pubkey, ev->pubkey, 32) != 0)
 		return 0;
-	if (replaceable(a->kind))
+	if (replaceable(ev->kind))
 		return 1;
-	if (!addressable(a->kind))
-		return 0;
-	da = nostr_event_tag(a, "d");
-	db = nostr_event_tag(b, "d");
-	return strcmp(da != NULL ? da : "", db != NULL ? db : "") == 0;
-}
-
-void
-relay_events_keep_newest(struct relay_events *e)
-{
-	size_t i, j, out = 0;
-	int keep;
-
-	for (i = 0; i < e->n; i++) {
-		keep = 1;
-		for (j = 0; j < e->n && keep; j++)
-			if (j != i && same_slot(&e->v[i], &e->v[j]) &&
-			    newer(&e->v[j], &e->v[i]))
-				keep = 0;
-		if (!keep) {
-			nostr_event_release(&e->v[i]);
-			memset(&e->v[i], 0, sizeof(e->v[i]));
-			e->v[i].kind = -1;
-		}
-	}
-	for (i = 0; i < e->n; i++)
-		if (e->v[i].kind != -1)
-			e->v[out++] = e->v[i];
-	e->n = out;
+	return addressable(ev->kind) && strcmp(k->d, d) == 0;
 }
 
 /* Does the JSON array of strings arr hold s? */
@@ -389,26 +379,39 @@ relay_filter_match(struct json_object *f, const struct nostr_event *ev)
 }
 
 int
-relay_events_add(struct relay_events *e, struct nostr_event *ev)
+relay_events_add(struct relay_events *e, const struct nostr_event *ev)
 {
+	struct relay_kept *k = NULL;
+	const char *d = NULL;
 	size_t i;
 
+	if (addressable(ev->kind) && (d = nostr_event_tag(ev, "d")) == NULL)
+		d = "";
 	for (i = 0; i < e->n; i++) {
 		if (memcmp(e->v[i].id, ev->id, 32) == 0)
 			return 0;
-		if (!same_slot(&e->v[i], ev))
+		if (!same_slot(&e->v[i], ev, d))
 			continue;
-		if (!newer(ev, &e->v[i]))
+		if (!newer(ev->created_at, ev->id, &e->v[i]))
 			return 0;
 		/* The newer one takes the slot: one per slot is ever held. */
-		nostr_event_release(&e->v[i]);
-		e->v[i] = *ev;
-		return 1;
+		kept_free(&e->v[i]);
+		k = &e->v[i];
+		break;
 	}
-	if (e->n == e->cap) {
-		e->cap = e->cap * 2 + 16;
-		e->v = xrealloc(e->v, e->cap * sizeof(*e->v));
+	if (k == NULL) {
+		if (e->n == e->cap) {
+			e->cap = e->cap * 2 + 16;
+			e->v = xrealloc(e->v, e->cap * sizeof(*e->v));
+		}
+		k = &e->v[e->n++];
 	}
-	e->v[e->n++] = *ev;
+	memcpy(k->id, ev->id, 32);
+	memcpy(k->pubkey, ev->pubkey, 32);
+	k->created_at = ev->created_at;
+	k->kind = ev->kind;
+	k->d = d != NULL ? xstrdup(d) : NULL;
+	k->json = nostr_event_json_alloc(ev, &k->len);
+	k->json = xrealloc(k->json, k->len + 1); /* no slack kept */
 	return 1;
 }

@@ -67,6 +67,8 @@ struct ws {
 	char *resp; /* upgrade response, then the frames after it */
 	size_t resp_len, pre_off;
 	size_t budget;
+	size_t received, max_total; /* bytes read from the socket, and cap */
+	int over_total;
 	wslay_event_context_ptr wctx;
 	ws_msg_fn fn;
 	void *arg;
@@ -137,9 +139,15 @@ recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
+	if (w->max_total > 0 && w->received >= w->max_total) {
+		w->io_failed = w->over_total = 1;
+		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+		return -1;
+	}
 	if ((r = ws_io_read(&w->io, buf, len < w->budget ? len :
 	    w->budget)) > 0) {
 		w->budget -= (size_t)r;
+		w->received += (size_t)r;
 		return r;
 	}
 	if (r != -1)
@@ -242,6 +250,7 @@ ws_new(const char *url, const struct ws_opts *o, ws_msg_fn fn, void *arg)
 	if (o != NULL && o->ca_file != NULL)
 		w->ca_file = xstrdup(o->ca_file);
 	w->public_only = o != NULL && o->public_only;
+	w->max_total = o != NULL ? o->max_total : 0;
 	return w;
 }
 
@@ -445,7 +454,10 @@ lost(struct ws *w, int r)
 	 * wslay reports frame-level errors (RFC 6455 §5.5) as callback
 	 * failures too; only ours come from the socket.
 	 */
-	if (r == WSLAY_ERR_PROTO || (r == WSLAY_ERR_CALLBACK_FAILURE &&
+	if (w->over_total)
+		finish(w, WS_FAILED, "closed after receiving %zu bytes",
+		    w->received);
+	else if (r == WSLAY_ERR_PROTO || (r == WSLAY_ERR_CALLBACK_FAILURE &&
 	    !w->io_failed))
 		finish(w, WS_FAILED, "websocket protocol error");
 	else if (wslay_event_get_close_received(c) && w->close_queued)

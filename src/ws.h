@@ -62,6 +62,8 @@ struct ws_opts {
 	long connect_timeout_ms; /* resolve+connect+TLS+upgrade; 0: default */
 	const char *ca_file; /* PEM trust anchors; NULL: the system store */
 	size_t max_msg; /* largest message accepted; 0: WS_MAX_MSG */
+	/* bytes received over the connection's life, then it fails; 0: no cap */
+	size_t max_total;
 	int public_only; /* refuse addresses netaddr_is_public() refuses */
 };
 

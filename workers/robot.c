@@ -28,10 +28,19 @@
 #define DM_RETRY_CAP 3600
 #define DM_BATCH 1000
 #define RELAYS_MAX 32
+/*
+ * Relay lists and profile events are a few kB; a relay sending more per
+ * message is refused before json-c parses it (a tree costs some 85 times
+ * its text), which bounds the robot's memory whatever relays send.
+ */
+#define ROBOT_MSG_MAX (64 * 1024)
+#define ROBOT_QUERY_EVENTS 200
+#define ROBOT_CONN_BYTES (16 * 1024 * 1024) /* per relay and pass */
 
 struct robot {
 	struct worker w;
-	struct relay_session *rs;
+	struct relay_session *rs; /* the relays the operator configured */
+	struct relay_session *rs_public; /* relays strangers named */
 	struct relay_opts opts;
 	unsigned char sk[32], pk[32];
 	char pkhex[65];
@@ -65,15 +74,15 @@ urls_add_cfg(struct urls *u, const struct config *c, enum cfgkey k)
 		urls_add(u, c->list[k][i]);
 }
 
-/* Publish ev to u; the number of relays that stored it. */
+/* Publish ev to u over session rs; the number of relays that stored it. */
 static size_t
-publish(struct robot *ro, const struct urls *u, const struct nostr_event *ev,
-    struct relay_result *res)
+publish(struct relay_session *rs, const struct urls *u,
+    const struct nostr_event *ev, struct relay_result *res)
 {
 	const struct nostr_event *evs[1] = { ev };
 	size_t i, ok = 0;
 
-	if (u->n == 0 || relay_session_publish(ro->rs, u->v, u->n, evs, 1,
+	if (u->n == 0 || relay_session_publish(rs, u->v, u->n, evs, 1,
 	    res) == -1)
 		return 0;
 	for (i = 0; i < u->n; i++) {
@@ -129,7 +138,7 @@ profile_event(struct robot *ro, struct arena *a, struct nostr_event *ev,
 	ev->created_at = now > when ? now : when + 1;
 	if (nostr_event_sign(ev, ro->sk) == -1)
 		return;
-	if (publish(ro, u, ev, res) == 0) {
+	if (publish(ro->rs, u, ev, res) == 0) {
 		log_warnx("kind %d: no relay stored it; next pass retries",
 		    ev->kind);
 		return;
@@ -203,6 +212,7 @@ tag_urls(struct arena *a, const struct nostr_event *ev, const char *name,
     struct urls *u)
 {
 	struct json_object *t, *v;
+	struct ws_url parsed;
 	const char *url;
 	size_t i, n;
 
@@ -218,8 +228,12 @@ tag_urls(struct arena *a, const struct nostr_event *ev, const char *name,
 		    strcmp(json_object_get_string(v), "read") == 0)
 			continue;
 		url = json_object_get_string(json_object_array_get_idx(t, 1));
-		if (strncmp(url, "wss://", 6) == 0 || strncmp(url, "ws://", 5) ==
-		    0)
+		/*
+		 * Strangers write these lists: a URL that ws.c would not
+		 * connect to (a control byte, user info, not ws or wss) is
+		 * never kept, logged or stored.
+		 */
+		if (url != NULL && ws_url_parse(url, &parsed) == 0)
 			urls_add(u, arena_strdup(a, url));
 	}
 }
@@ -253,29 +267,30 @@ urls_to_json(struct arena *a, const struct urls *u)
 	return s;
 }
 
-/* Newest event of kind by pk on u, or -1; it lands in *ev (caller frees). */
+/*
+ * The newest event of kind by pk on the operator's relays (trusted) and
+ * on relays a stranger named (named, may be NULL: reached only at public
+ * addresses); -1, or 0 with it in *ev (caller releases).
+ */
 static int
-newest(struct robot *ro, const struct urls *u, int kind,
-    const unsigned char pk[32], const char *pkhex, struct nostr_event *ev)
+newest(struct robot *ro, const struct urls *trusted, const struct urls *named,
+    int kind, const unsigned char pk[32], const char *pkhex,
+    struct nostr_event *ev)
 {
 	struct relay_events evs;
-	const struct nostr_event *e;
 	char filter[160];
-	char *json;
-	const char *why;
-	int rc = -1;
+	int rc;
 
-	if (u->n == 0)
-		return -1;
 	snprintf(filter, sizeof(filter),
 	    "{\"kinds\":[%d],\"authors\":[\"%s\"],\"limit\":1}", kind, pkhex);
 	relay_events_init(&evs);
-	if (relay_session_query(ro->rs, u->v, u->n, filter, &evs, NULL) == 0 &&
-	    (e = relay_events_newest(&evs, kind, pk)) != NULL &&
-	    (json = nostr_event_json_alloc(e, NULL)) != NULL) {
-		rc = nostr_event_parse(json, strlen(json), 1, ev, &why);
-		free(json);
-	}
+	if (trusted->n > 0)
+		(void)relay_session_query(ro->rs, trusted->v, trusted->n,
+		    filter, &evs, NULL);
+	if (named != NULL && named->n > 0)
+		(void)relay_session_query(ro->rs_public, named->v, named->n,
+		    filter, &evs, NULL);
+	rc = relay_events_newest(&evs, kind, pk, ev);
 	relay_events_release(&evs);
 	return rc;
 }
@@ -304,13 +319,12 @@ discover(struct robot *ro, struct arena *a, const char *hex,
 	if (hex_decode(hex, 64, pk, 32) == -1)
 		return;
 	urls_add_cfg(&where, c, CFG_ROBOT_INDEXER_RELAYS);
-	if (newest(ro, &where, 10002, pk, hex, &ev) == 0) {
+	if (newest(ro, &where, NULL, 10002, pk, hex, &ev) == 0) {
 		tag_urls(a, &ev, "r", &outbox);
 		nostr_event_release(&ev);
 	}
-	where = outbox;
-	urls_add_cfg(&where, c, CFG_ROBOT_INDEXER_RELAYS);
-	if (newest(ro, &where, 10050, pk, hex, &ev) == 0) {
+	/* The indexers are the operator's; the outbox relays a stranger's. */
+	if (newest(ro, &where, &outbox, 10050, pk, hex, &ev) == 0) {
 		tag_urls(a, &ev, "relay", inbox);
 		nostr_event_release(&ev);
 	}
@@ -416,14 +430,14 @@ dm_send(struct robot *ro, struct arena *a, const struct dm *d)
 		dm_later(ro, d, "the gift wrap could not be built");
 		return;
 	}
-	ok = publish(ro, &inbox, &to, res);
+	ok = publish(ro->rs_public, &inbox, &to, res);
 	for (i = 0; i < inbox.n; i++)
 		db_dm_delivery(ro->w.db, d->id, inbox.v[i],
 		    res[i].status == RELAY_OK, res[i].status == RELAY_OK ?
 		    (res[i].duplicate ? "duplicate" : "stored") : res[i].msg,
 		    now);
 	urls_add_cfg(&mine, &ro->w.cfg, CFG_ROBOT_MESSAGING_RELAYS);
-	(void)publish(ro, &mine, &self, sres);
+	(void)publish(ro->rs, &mine, &self, sres);
 	worker_point("robot-after-publish");
 	if (ok > 0) {
 		db_dm_sent(ro->w.db, d->id, now);
@@ -461,7 +475,14 @@ main(int argc, char *argv[])
 	ro.opts.timeout_ms = cfg_int(&ro.w.cfg, CFG_HTTP_TIMEOUT) * 1000;
 	if (cfg_isset(&ro.w.cfg, CFG_RELAY_CA_FILE))
 		ro.opts.ca_file = cfg_str(&ro.w.cfg, CFG_RELAY_CA_FILE);
-	if ((ro.rs = relay_session_new(&ro.opts, ro.sk)) == NULL) {
+	ro.opts.max_msg = ROBOT_MSG_MAX;
+	ro.opts.max_events = ROBOT_QUERY_EVENTS;
+	ro.opts.max_conn_bytes = ROBOT_CONN_BYTES;
+	ro.rs = relay_session_new(&ro.opts, ro.sk);
+	/* Relays from recipients' lists: public addresses only. */
+	ro.opts.public_only = !cfg_int(&ro.w.cfg, CFG_ALLOW_PRIVATE_ADDRESSES);
+	ro.rs_public = relay_session_new(&ro.opts, ro.sk);
+	if (ro.rs == NULL || ro.rs_public == NULL) {
 		rc = 1;
 		goto out;
 	}
@@ -482,6 +503,7 @@ out:
 	    ro.published);
 	worker_summary(&ro.w, counts);
 	relay_session_free(ro.rs);
+	relay_session_free(ro.rs_public);
 	ws_global_cleanup();
 	explicit_zero(ro.sk, sizeof(ro.sk));
 	arena_free(&a);

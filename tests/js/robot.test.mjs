@@ -5,7 +5,8 @@
 // §4, issue "caravel-robot").
 //
 // Environment (from tests/e2e/t0800-robot.sh): CARAVEL_BUILDDIR,
-// CARAVEL_SRCDIR, CARAVEL_TMP.
+// CARAVEL_SRCDIR, CARAVEL_TMP; CARAVEL_SANITIZERS=1 in an instrumented
+// build (Makefile.am).
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, execFileSync, spawnSync } from 'node:child_process'
@@ -14,6 +15,7 @@ import net from 'node:net'
 import WebSocket from 'ws'
 import { generateSecretKey, getPublicKey, finalizeEvent } from 'nostr-tools/pure'
 import { Relay, useWebSocketImplementation } from 'nostr-tools/relay'
+import { WebSocketServer } from 'ws'
 import * as nip44 from 'nostr-tools/nip44'
 import * as nip59 from 'nostr-tools/nip59'
 
@@ -81,6 +83,34 @@ function run (bin, args, env = {}) {
 }
 
 const robot = (env) => run('caravel-robot', [], env)
+
+// A pass run without blocking this process, so that relays served from
+// it (the hostile one, the canary) can answer meanwhile.
+function runAsync (bin, args, env = {}) {
+  return new Promise((resolve) => {
+    const p = spawn(bin, args, { env: { PATH: process.env.PATH, ...env } })
+    let out = ''
+    let err = ''
+    p.stdout.on('data', (d) => { out += d })
+    p.stderr.on('data', (d) => { err += d })
+    const timer = setTimeout(() => p.kill('SIGKILL'), 60000)
+    p.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, out: out + err, stderr: err })
+    })
+  })
+}
+const robotAsync = (args = [], env = {}) =>
+  runAsync(`${BUILD}/caravel-robot`, ['--env-file', ENV, ...args], env)
+
+// A pass under tests/peakrss: its result and its peak resident memory, kB.
+async function robotPeak (env = {}) {
+  const r = await runAsync(`${BUILD}/tests/peakrss`, [`${BUILD}/caravel-robot`, '--env-file', ENV], env)
+  const m = r.stderr.match(/^peakrss (\d+)$/m)
+  assert.ok(m, r.out)
+  return { ...r, kb: Number(m[1]) }
+}
+
 const sql = (q) => execFileSync('sqlite3', [DB, q], { encoding: 'utf8' }).trim()
 
 function queueDm (pk, text) {
@@ -153,6 +183,9 @@ before(async () => {
     ROBOT_INDEXER_RELAYS: relays.idx.url,
     ROBOT_MESSAGING_RELAYS: relays.msg.url,
     HTTP_TIMEOUT: '3',
+    // The recipients' relays here are on loopback, which a deployment
+    // refuses; the canary test below turns this off again.
+    ALLOW_PRIVATE_ADDRESSES: '1',
   }
   writeEnv()
   assert.equal(run('caravel-admin', ['migrate']).code, 0)
@@ -329,4 +362,157 @@ test('a second pass started while one runs exits at once, sending nothing', asyn
   }
   await new Promise((resolve) => holder.on('exit', resolve))
   assert.match(robot().out, /1 sent/)
+})
+
+// A relay run by a hostile recipient (issue "Hardening" §1). What it does
+// depends on the path it is reached at:
+//   /huge    20 events of about 1 MB, signed by the victim, then EOSE
+//   /flood   an endless stream that never sends EOSE and ignores CLOSE:
+//            events of about 50 kB of many tiny tags (what costs a parser
+//            most), each newer than the last, matching the query, mixed
+//            with events of another kind and of another author
+//   /silent  takes the REQ and never answers
+// sent[path] counts the messages it got out, sent.floodBytes their bytes.
+async function startHostile (sk) {
+  const stranger = generateSecretKey()
+  const t0 = Math.floor(Date.now() / 1000)
+  const tags = (n) => Array.from({ length: n }, (_, i) => ['x', String(i)])
+  const huge = Array.from({ length: 20 }, (_, i) =>
+    finalizeEvent({ kind: 10050, tags: tags(90000), content: '', created_at: t0 + i }, sk))
+  const flood = Array.from({ length: 60 }, (_, i) => {
+    const [kind, key] = [[10050, sk], [1, sk], [10050, stranger]][i % 3]
+    return finalizeEvent({ kind, tags: tags(4500), content: '', created_at: t0 + 100 + i }, key)
+  })
+  const sent = { huge: 0, flood: 0, floodBytes: 0, silent: 0 }
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  wss.on('connection', (ws, req) => {
+    const path = req.url.replace(/^\//, '')
+    ws.on('error', () => {})
+    ws.on('message', (data) => {
+      const msg = JSON.parse(data)
+      if (msg[0] !== 'REQ') return
+      const sub = msg[1]
+      if (path === 'huge') {
+        for (const e of huge) { ws.send(JSON.stringify(['EVENT', sub, e])); sent.huge++ }
+        ws.send(JSON.stringify(['EOSE', sub]))
+      } else if (path === 'flood') {
+        let i = 0
+        const pump = () => {
+          while (ws.readyState === WebSocket.OPEN && ws.bufferedAmount < (1 << 20)) {
+            const msg = JSON.stringify(['EVENT', sub, flood[i++ % flood.length]])
+            ws.send(msg)
+            sent.flood++
+            sent.floodBytes += msg.length
+          }
+          if (ws.readyState === WebSocket.OPEN) setTimeout(pump, 2)
+        }
+        pump()
+      } else {
+        sent.silent++
+      }
+    })
+  })
+  await new Promise((resolve) => wss.on('listening', resolve))
+  children.push({ kill: () => wss.close() })
+  return { url: `ws://127.0.0.1:${wss.address().port}`, sent }
+}
+
+test('hostile relays in a recipient\'s list: the robot stays under 32 MB and the other DMs in the pass are sent', async (t) => {
+  const malSk = generateSecretKey()
+  const mal = getPublicKey(malSk)
+  const hostile = await startHostile(malSk)
+  await publish(relays.idx.url, malSk, 10002,
+    ['huge', 'flood', 'silent'].map((p) => ['r', `${hostile.url}/${p}`]))
+  const before = await recipient([relays.inbox.url])
+  const after = await recipient([relays.inbox2.url])
+  const quiet = await robotPeak()
+  assert.equal(quiet.code, 0, quiet.out)
+  const ids = [queueDm(before.pk, 'first'), queueDm(mal, 'to the hostile one'), queueDm(after.pk, 'last')]
+
+  const r = await robotPeak()
+  assert.equal(r.code, 0, r.out)
+  t.diagnostic(`peak resident memory: ${r.kb} kB in the hostile pass, ${quiet.kb} kB in a quiet one; ` +
+    `the flood relay got out ${hostile.sent.flood} messages (${hostile.sent.floodBytes} bytes), the huge one ${hostile.sent.huge}`)
+  assert.equal(sql(`SELECT status FROM dm_outbox WHERE id = ${ids[0]}`), 'sent')
+  assert.equal(sql(`SELECT status FROM dm_outbox WHERE id = ${ids[2]}`), 'sent')
+  const [wrap] = await query(relays.inbox2.url, { kinds: [1059], '#p': [after.pk] })
+  assert.equal(nip59.unwrapEvent(wrap, after.sk).content, 'last')
+  // What the hostile relays sent was read and bounded, not avoided: the
+  // flood got out more than the 4 MiB a query reads from one relay; the
+  // lists it sent name no relay, so the hostile recipient's DM waits.
+  assert.ok(hostile.sent.floodBytes > 4 * 1024 * 1024, `the flood sent ${hostile.sent.floodBytes} bytes`)
+  assert.ok(hostile.sent.huge >= 1)
+  assert.ok(hostile.sent.silent >= 1)
+  const [status, err] = sql(`SELECT status, last_error FROM dm_outbox WHERE id = ${ids[1]}`).split('|')
+  assert.equal(status, 'queued')
+  assert.match(err, /10050/)
+  if (process.env.CARAVEL_SANITIZERS === '1') {
+    // ASan's shadow memory and quarantine are not the product's memory:
+    // the bound is held by the uninstrumented build's run of this test.
+    t.diagnostic('instrumented build: the 32 MB bound is checked by the plain build')
+  } else {
+    assert.ok(r.kb < 32 * 1024, `peak ${r.kb} kB`)
+  }
+})
+
+// A canary on loopback: any TCP connection it sees is a failure.
+async function startCanary () {
+  const got = []
+  const srv = net.createServer((sock) => {
+    sock.on('data', (d) => got.push(String(d)))
+    sock.on('error', () => {})
+    got.push('connection')
+  })
+  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve))
+  children.push({ kill: () => srv.close() })
+  return { port: srv.address().port, got }
+}
+
+test('ALLOW_PRIVATE_ADDRESSES off: relays a recipient names on loopback are never connected to, and the reason is recorded', async () => {
+  const canary = await startCanary()
+  const sk = generateSecretKey()
+  const pk = getPublicKey(sk)
+  const urls = [
+    `ws://127.0.0.1:${canary.port}/latest/meta-data/iam/`,
+    `ws://localhost:${canary.port}/`,
+    `ws://[::ffff:127.0.0.1]:${canary.port}/`,
+  ]
+  // Both lists sit on the indexer (the operator's, so trusted); the
+  // relays they name are the recipient's.
+  await publish(relays.idx.url, sk, 10002, urls.map((u) => ['r', u]))
+  await publish(relays.idx.url, sk, 10050, urls.map((u) => ['relay', u]))
+  const id = queueDm(pk, 'hello canary')
+  writeEnv({ ALLOW_PRIVATE_ADDRESSES: '0' })
+  try {
+    const r = await robotAsync()
+    assert.equal(r.code, 0, r.out)
+  } finally {
+    writeEnv()
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  assert.deepEqual(canary.got, [], 'the canary heard nothing')
+  assert.equal(sql(`SELECT status FROM dm_outbox WHERE id = ${id}`), 'queued')
+  const rows = sql(`SELECT relay_url, ok, message FROM dm_delivery WHERE dm_id = ${id} ORDER BY relay_url`).split('\n')
+  assert.equal(rows.length, urls.length, rows.join('\n'))
+  for (const row of rows) assert.match(row, /\|0\|refused: .* is not a public address$/)
+
+  // The operator's own relays on loopback stay reachable (trusted), and
+  // with the knob on the same recipient is served.
+  const r2 = await robotAsync([], { CARAVEL_TEST_NOW: String(Math.floor(Date.now() / 1000) + 3600) })
+  assert.equal(r2.code, 0, r2.out)
+  assert.ok(canary.got.length > 0, 'with the knob on, the canary was reached')
+})
+
+test('a relay URL with a control byte in a recipient\'s list is never kept, logged or stored', async () => {
+  const sk = generateSecretKey()
+  const pk = getPublicKey(sk)
+  const forged = `${relays.inbox.url}\n2026-12-06T00:00:00Z caravel-robot: FORGED line`
+  await publish(relays.idx.url, sk, 10002, [['r', relays.theirs.url]])
+  await publish(relays.theirs.url, sk, 10050, [['relay', forged], ['relay', `${relays.inbox2.url}\u0085`], ['relay', relays.inbox2.url]])
+  const id = queueDm(pk, 'hello control')
+  const r = run('caravel-robot', ['-v']) // debug lines included
+  assert.equal(r.code, 0, r.out)
+  assert.doesNotMatch(r.out, /FORGED/)
+  assert.equal(sql(`SELECT status FROM dm_outbox WHERE id = ${id}`), 'sent')
+  assert.equal(sql(`SELECT group_concat(relay_url, ' ') FROM dm_delivery WHERE dm_id = ${id}`), relays.inbox2.url)
 })

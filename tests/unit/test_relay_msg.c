@@ -249,40 +249,60 @@ START_TEST(relay_text)
 }
 END_TEST
 
-/* An unsigned event with the fields the newest-rules read. */
-static void
+/* Add an unsigned event with the fields the newest-rules read; kept? */
+static int
 push(struct relay_events *e, int kind, int author, int64_t created_at,
     int idbyte, const char *d)
 {
 	const char *tag[2] = { "d", d };
-	struct nostr_event *ev;
+	struct nostr_event ev;
+	int kept;
 
-	if (e->n == e->cap) {
-		e->cap = e->cap * 2 + 4;
-		e->v = xrealloc(e->v, e->cap * sizeof(*e->v));
-	}
-	ev = &e->v[e->n++];
-	nostr_event_init(ev);
-	ev->kind = kind;
-	ev->created_at = created_at;
-	memset(ev->pubkey, author, 32);
-	memset(ev->id, idbyte, 32);
+	nostr_event_init(&ev);
+	ev.kind = kind;
+	ev.created_at = created_at;
+	memset(ev.pubkey, author, 32);
+	memset(ev.id, idbyte, 32);
 	if (d != NULL)
-		nostr_event_add_tag(ev, 2, tag);
+		nostr_event_add_tag(&ev, 2, tag);
+	kept = relay_events_add(e, &ev);
+	nostr_event_release(&ev);
+	return kept;
+}
+
+/* The id's first byte of the newest kind by author, or -1. */
+static int
+newest_id(struct relay_events *e, int kind, int author)
+{
+	struct nostr_event ev;
+	unsigned char pk[32];
+	int id;
+
+	memset(pk, author, 32);
+	if (relay_events_newest(e, kind, pk, &ev) == -1)
+		return -1;
+	id = ev.id[0];
+	ck_assert_int_eq(ev.kind, kind);
+	ck_assert_int_eq(ev.pubkey[0], author);
+	nostr_event_release(&ev);
+	return id;
 }
 
 START_TEST(relay_newest)
 {
+	static const int order[] = { 0x30, 0x20, 0x10, 0x60, 0x61, 0x71, 0x72,
+		0x73, 0x81 };
 	struct relay_events e;
-	unsigned char pk[32];
-	const struct nostr_event *b;
+	struct nostr_event ev;
+	size_t i;
 
 	relay_events_init(&e);
-	memset(pk, 1, 32);
-	ck_assert_ptr_null(relay_events_newest(&e, 10002, pk));
-	push(&e, 10002, 1, 100, 0x50, NULL); /* older */
-	push(&e, 10002, 1, 200, 0x40, NULL); /* newest, tie: higher id */
-	push(&e, 10002, 1, 200, 0x30, NULL); /* newest, tie: lowest id */
+	ck_assert_int_eq(newest_id(&e, 10002, 1), -1);
+	ck_assert_int_eq(push(&e, 10002, 1, 100, 0x50, NULL), 1); /* older */
+	ck_assert_int_eq(push(&e, 10002, 1, 200, 0x40, NULL), 1); /* newer */
+	ck_assert_int_eq(push(&e, 10002, 1, 200, 0x30, NULL), 1); /* tie: low id */
+	ck_assert_int_eq(push(&e, 10002, 1, 200, 0x35, NULL), 0); /* tie: high id */
+	ck_assert_int_eq(push(&e, 10002, 1, 150, 0x01, NULL), 0); /* older */
 	push(&e, 10002, 2, 300, 0x20, NULL); /* another author */
 	push(&e, 10050, 1, 400, 0x10, NULL); /* another kind */
 	push(&e, 1, 1, 50, 0x60, NULL); /* regular: always kept */
@@ -293,24 +313,19 @@ START_TEST(relay_newest)
 	push(&e, 30000, 1, 5, 0x73, NULL); /* no d tag reads as "" */
 	push(&e, 0, 1, 7, 0x80, NULL); /* kind 0 is replaceable */
 	push(&e, 0, 1, 8, 0x81, NULL);
-	b = relay_events_newest(&e, 10002, pk);
-	ck_assert_ptr_nonnull(b);
-	ck_assert_int_eq(b->id[0], 0x30);
-	memset(pk, 2, 32);
-	ck_assert_int_eq(relay_events_newest(&e, 10002, pk)->id[0], 0x20);
-	memset(pk, 3, 32);
-	ck_assert_ptr_null(relay_events_newest(&e, 10002, pk));
-	relay_events_keep_newest(&e);
-	ck_assert_uint_eq(e.n, 9);
-	ck_assert_int_eq(e.v[0].id[0], 0x30);
-	ck_assert_int_eq(e.v[1].id[0], 0x20);
-	ck_assert_int_eq(e.v[2].id[0], 0x10);
-	ck_assert_int_eq(e.v[3].id[0], 0x60);
-	ck_assert_int_eq(e.v[4].id[0], 0x61);
-	ck_assert_int_eq(e.v[5].id[0], 0x71);
-	ck_assert_int_eq(e.v[6].id[0], 0x72);
-	ck_assert_int_eq(e.v[7].id[0], 0x73);
-	ck_assert_int_eq(e.v[8].id[0], 0x81);
+	ck_assert_int_eq(newest_id(&e, 10002, 1), 0x30);
+	ck_assert_int_eq(newest_id(&e, 10002, 2), 0x20);
+	ck_assert_int_eq(newest_id(&e, 10002, 3), -1);
+	ck_assert_int_eq(newest_id(&e, 0, 1), 0x81);
+	/* One per slot, in the order the slots were first filled. */
+	ck_assert_uint_eq(e.n, nitems(order));
+	for (i = 0; i < nitems(order); i++) {
+		ck_assert_int_eq(relay_events_get(&e, i, &ev), 0);
+		ck_assert_int_eq(ev.id[0], order[i]);
+		ck_assert_int_eq(ev.has_sig, 0);
+		nostr_event_release(&ev);
+	}
+	ck_assert_int_eq(relay_events_get(&e, i, &ev), -1);
 	relay_events_release(&e);
 	ck_assert_uint_eq(e.n, 0);
 }
@@ -381,20 +396,47 @@ START_TEST(relay_add_keeps_newest)
 	relay_events_init(&e);
 	for (i = 0; i < 1000; i++) {
 		mk(&ev, 10002, 1, 100 + i % 500, i % 200 + 1, "x");
-		if (!relay_events_add(&e, &ev))
-			nostr_event_release(&ev);
+		(void)relay_events_add(&e, &ev);
+		nostr_event_release(&ev);
 	}
 	ck_assert_uint_eq(e.n, 1);
 	ck_assert_int_eq(e.v[0].created_at, 599);
 	/* A note is not replaceable: kept once per id. */
 	mk(&ev, 1, 1, 5, 0xaa, "x");
 	ck_assert_int_eq(relay_events_add(&e, &ev), 1);
-	mk(&ev, 1, 1, 5, 0xaa, "x");
 	ck_assert_int_eq(relay_events_add(&e, &ev), 0);
 	nostr_event_release(&ev);
 	mk(&ev, 1, 1, 5, 0xab, "x");
 	ck_assert_int_eq(relay_events_add(&e, &ev), 1);
+	nostr_event_release(&ev);
 	ck_assert_uint_eq(e.n, 3);
+	relay_events_release(&e);
+}
+END_TEST
+
+/* What is kept costs its JSON text: no json-c tree outlives the add. */
+START_TEST(relay_kept_compact)
+{
+	const char *tag[2] = { "relay", "wss://relay.example.com/" };
+	struct relay_events e;
+	struct nostr_event ev, back;
+	size_t i, len;
+	char *json;
+
+	mk(&ev, 10050, 1, 100, 0x42, "x");
+	for (i = 0; i < 2000; i++) /* some 80 kB */
+		nostr_event_add_tag(&ev, 2, tag);
+	json = nostr_event_json_alloc(&ev, &len);
+	relay_events_init(&e);
+	ck_assert_int_eq(relay_events_add(&e, &ev), 1);
+	ck_assert_uint_eq(e.v[0].len, len);
+	ck_assert_str_eq(e.v[0].json, json);
+	ck_assert_ptr_null(e.v[0].d);
+	ck_assert_int_eq(relay_events_get(&e, 0, &back), 0);
+	ck_assert_uint_eq(json_object_array_length(back.tags), 2001);
+	nostr_event_release(&back);
+	nostr_event_release(&ev);
+	free(json);
 	relay_events_release(&e);
 }
 END_TEST
@@ -415,6 +457,7 @@ main(void)
 	tcase_add_test(tc, relay_newest);
 	tcase_add_test(tc, relay_filters);
 	tcase_add_test(tc, relay_add_keeps_newest);
+	tcase_add_test(tc, relay_kept_compact);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -128,7 +128,7 @@ START_TEST(publish_and_query)
 	struct relay_result r[2];
 	struct relay_events evs;
 	struct relay_opts o;
-	struct nostr_event ev;
+	struct nostr_event ev, got;
 	const char *urls[1];
 	char url[64], filter[256];
 
@@ -155,8 +155,10 @@ START_TEST(publish_and_query)
 	ck_assert_msg(r[0].status == RELAY_OK, "%s", r[0].msg);
 	ck_assert_uint_eq(evs.n, 1);
 	ck_assert_int_eq(memcmp(evs.v[0].id, ev.id, 32), 0);
-	ck_assert_str_eq(evs.v[0].content, ev.content);
-	ck_assert_int_eq(nostr_event_verify(&evs.v[0], NULL), 0);
+	ck_assert_int_eq(relay_events_get(&evs, 0, &got), 0);
+	ck_assert_str_eq(got.content, ev.content);
+	ck_assert_int_eq(nostr_event_verify(&got, NULL), 0);
+	nostr_event_release(&got);
 	relay_events_release(&evs);
 	/* Not a filter object. */
 	ck_assert_int_eq(relay_query(urls, 1, "[1]", &o, &evs, r), -1);
@@ -402,7 +404,7 @@ START_TEST(newest_of_two_relays)
 	struct relay_events evs;
 	struct relay_opts o;
 	struct nostr_event old, new;
-	const struct nostr_event *best;
+	struct nostr_event best;
 	const char *urls[2];
 	char url[2][64], filter[256], hex[65];
 	unsigned char sk[32], pk[32];
@@ -428,12 +430,12 @@ START_TEST(newest_of_two_relays)
 	ck_assert_int_eq(relay_query(urls, 2, filter, &o, &evs, r), 0);
 	ck_assert_int_eq(r[0].status, RELAY_OK);
 	ck_assert_int_eq(r[1].status, RELAY_OK);
-	ck_assert_uint_eq(evs.n, 2);
-	ck_assert_ptr_nonnull(best = relay_events_newest(&evs, 10002, pk));
-	ck_assert_int_eq(memcmp(best->id, new.id, 32), 0);
-	relay_events_keep_newest(&evs);
+	/* Each relay holds one version; the newer is the one kept. */
 	ck_assert_uint_eq(evs.n, 1);
-	ck_assert_int_eq(memcmp(evs.v[0].id, new.id, 32), 0);
+	ck_assert_int_eq(relay_events_newest(&evs, 10002, pk, &best), 0);
+	ck_assert_int_eq(memcmp(best.id, new.id, 32), 0);
+	ck_assert_int_eq(nostr_event_verify(&best, NULL), 0);
+	nostr_event_release(&best);
 	relay_events_release(&evs);
 	nostr_event_release(&old);
 	nostr_event_release(&new);
@@ -446,7 +448,7 @@ START_TEST(misbehaving_relay)
 	struct relay_result r[1];
 	struct relay_events evs;
 	struct relay_opts o;
-	struct nostr_event ev;
+	struct nostr_event ev, got;
 	const struct nostr_event *p[1];
 	const char *urls[1];
 	char url[64], filter[256];
@@ -467,8 +469,10 @@ START_TEST(misbehaving_relay)
 	ck_assert_int_eq(relay_query(urls, 1, filter, &o, &evs, r), 0);
 	ck_assert_msg(r[0].status == RELAY_OK, "%s", r[0].msg);
 	ck_assert_uint_eq(evs.n, 1);
-	ck_assert_int_eq(memcmp(evs.v[0].id, ev.id, 32), 0);
-	ck_assert_str_eq(evs.v[0].content, "misbehaviour");
+	ck_assert_int_eq(relay_events_get(&evs, 0, &got), 0);
+	ck_assert_int_eq(memcmp(got.id, ev.id, 32), 0);
+	ck_assert_str_eq(got.content, "misbehaviour");
+	nostr_event_release(&got);
 	relay_events_release(&evs);
 
 	/* Fragments with a ping between them. */
@@ -489,6 +493,14 @@ START_TEST(misbehaving_relay)
 	    "\"big:200000\"}", &o, &evs, r), 0);
 	ck_assert_int_eq(r[0].status, RELAY_OK);
 	ck_assert_uint_eq(evs.n, 0);
+	/* A connection's life is bounded too, whatever its messages. */
+	o.max_conn_bytes = 100000;
+	ck_assert_int_eq(relay_query(urls, 1, "{\"caravel_test\":"
+	    "\"big:200000\"}", &o, &evs, r), 0);
+	ck_assert_int_eq(r[0].status, RELAY_ECONN);
+	ck_assert_msg(strncmp(r[0].msg, "closed after receiving ", 23) == 0,
+	    "%s", r[0].msg);
+	o.max_conn_bytes = 0;
 
 	/* Silence: the call's own bound. */
 	o.timeout_ms = 800;
@@ -613,6 +625,7 @@ START_TEST(tls_trusted)
 	struct relay_result r[1];
 	struct relay_events evs;
 	struct relay_opts o;
+	struct nostr_event got;
 	const char *urls[1];
 	char url[64];
 
@@ -636,7 +649,9 @@ START_TEST(tls_trusted)
 	    "\"caravel_test\":\"frag\"}", &o, &evs, r), 0);
 	ck_assert_msg(r[0].status == RELAY_OK, "%s", r[0].msg);
 	ck_assert_uint_eq(evs.n, 1);
-	ck_assert_str_eq(evs.v[0].content, "over TLS");
+	ck_assert_int_eq(relay_events_get(&evs, 0, &got), 0);
+	ck_assert_str_eq(got.content, "over TLS");
+	nostr_event_release(&got);
 	relay_events_release(&evs);
 	ws_global_cleanup();
 }
