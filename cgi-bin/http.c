@@ -73,6 +73,9 @@ static const struct {
 	[ST_WALLET_BUSY] = { 503, "Service Unavailable", "wallet-busy",
 	    "the Lightning wallet is busy with other requests; try again in "
 	    "a few seconds" },
+	[ST_DISK] = { 503, "Service Unavailable", "unavailable",
+	    "the server cannot write to its database (its disk is full or "
+	    "failing); nothing was changed; try again later" },
 	[ST_UNAVAILABLE] = { 503, "Service Unavailable", "unavailable",
 	    "the service is busy; try again" },
 	[ST_INTERNAL] = { 500, "Internal Server Error", "internal",
@@ -185,6 +188,8 @@ st_from_db(enum dbrc rc)
 		return ST_CONFLICT;
 	case DB_BUSY:
 		return ST_UNAVAILABLE;
+	case DB_DISK:
+		return ST_DISK;
 	default:
 		return ST_INTERNAL;
 	}

@@ -74,7 +74,8 @@ webhook_stripe(struct req *r, struct resp *w)
 		db_rollback(db);
 	if (rc != DB_OK) {
 		log_warnx("stripe event %s (%s): not applied", ev.id, ev.type);
-		st = rc == DB_BUSY ? ST_UNAVAILABLE : ST_INTERNAL;
+		st = rc == DB_BUSY || rc == DB_DISK ? st_from_db(rc) :
+		    ST_INTERNAL;
 		goto out;
 	}
 	log_info("stripe event %s %s: %s", ev.id, ev.type, ev.effect);

@@ -34,6 +34,7 @@ db_open(const char *path)
 	char *err = NULL;
 	int rc, tries;
 
+	db_fault_install();
 	db = xcalloc(1, sizeof(*db));
 	db->path = xstrdup(path);
 	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE |
@@ -119,6 +120,12 @@ db_step(struct db *db, sqlite3_stmt *s)
 	case SQLITE_LOCKED:
 		log_warnx("database busy: %s", sqlite3_sql(s));
 		return DB_BUSY;
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+		/* SQLite rolled the statement (or the transaction) back. */
+		(void)db_fail(db, s, "db_step");
+		db->disk_errors++;
+		return DB_DISK;
 	default:
 		return db_fail(db, s, "db_step");
 	}

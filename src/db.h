@@ -23,6 +23,7 @@ enum dbrc {
 	DB_NOTFOUND,
 	DB_CONSTRAINT,
 	DB_BUSY,
+	DB_DISK, /* the disk refused a write: full or failing (SQLITE_FULL, _IOERR) */
 	DB_ERROR
 };
 
@@ -125,6 +126,7 @@ struct db {
 	sqlite3_stmt *stmt[STMT__MAX]; /* prepared lazily, persistent */
 	char *path;
 	int busy_ms; /* how long a statement waits for a lock */
+	unsigned long disk_errors; /* writes the disk refused (DB_DISK) */
 };
 
 /* db_migrations.c (generated from db/migrations by scripts/embed-sql.sh) */
@@ -146,6 +148,12 @@ struct db *db_open(const char *path);
 void db_close(struct db *);
 /* Wait up to ms for another connection's lock, retrying every 1-5 ms. */
 void db_set_busy(struct db *, int ms);
+/*
+ * Tests only: with CARAVEL_TEST_DISK_FULL set, writes fail with
+ * SQLITE_FULL while the file it names exists (db_fault.c). db_open()
+ * calls it; without the variable it does nothing.
+ */
+void db_fault_install(void);
 sqlite3_stmt *db_stmt(struct db *, enum stmt);
 enum dbrc db_step(struct db *, sqlite3_stmt *);
 enum dbrc db_exec(struct db *, enum stmt); /* step once, then reset */

@@ -149,13 +149,19 @@ worker_finish(struct worker *w)
 	cfg_free(&w->cfg);
 }
 
-void
+int
 worker_summary(const struct worker *w, const char *counts)
 {
 	int64_t ms = worker_ms() - w->started_ms;
 
 	log_info("%s%s in %lld.%02llds", counts, w->dry_run ? " (dry run)" : "",
 	    (long long)(ms / 1000), (long long)(ms % 1000 / 10));
+	if (w->db == NULL || w->db->disk_errors == 0)
+		return 0;
+	log_warnx("the database could not be written %lu times (disk full or "
+	    "failing): what was not recorded is done again next pass",
+	    w->db->disk_errors);
+	return 1;
 }
 
 void

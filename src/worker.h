@@ -41,8 +41,12 @@ void worker_start(struct worker *, const char *name, int argc, char **argv);
 int worker_lock_take(const char *dbpath, const char *name);
 void worker_finish(struct worker *);
 int64_t worker_ms(void);
-/* "name: 3 synced, 1 failed, 0 skipped in 0.41s" to stderr. */
-void worker_summary(const struct worker *, const char *counts);
+/*
+ * "name: 3 synced, 1 failed, 0 skipped in 0.41s" to stderr. Returns 1 if the disk refused a write
+ * during the pass (what was not recorded is done again next pass), else 0:
+ * the worker exits 1 then, so cron reports it.
+ */
+int worker_summary(const struct worker *, const char *counts);
 /*
  * A named point in a pass. When CARAVEL_STOP_AT names it, the process
  * kills itself with SIGKILL there (tests of crash safety).

@@ -110,7 +110,8 @@ out:
 	    b.n.created, b.n.updated, b.n.canceled, b.n.healed, b.n.paid,
 	    b.n.failed, b.n.settled, b.n.dms, b.n.suspended, b.n.restored,
 	    b.n.errors, b.n.operator);
-	worker_summary(&w, counts);
+	if (worker_summary(&w, counts) != 0)
+		rc = 1;
 	billing_release(&b);
 	if (have_box)
 		secretbox_release(&box);

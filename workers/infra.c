@@ -194,7 +194,8 @@ main(int argc, char *argv[])
 out:
 	snprintf(counts, sizeof(counts), "%d synced, %d failed, %d skipped",
 	    in.synced, in.failed, in.skipped);
-	worker_summary(&in.w, counts);
+	if (worker_summary(&in.w, counts) != 0)
+		rc = 1;
 	zooid_release(&in.zooid);
 	secretbox_release(&in.box);
 	httpc_global_cleanup();

@@ -427,7 +427,7 @@ dm_send(struct robot *ro, struct arena *a, const struct dm *d)
 		return;
 	}
 	if (wraps(ro, d, &to, &self) == -1) {
-		dm_later(ro, d, "the gift wrap could not be built");
+		dm_later(ro, d, "the gift wrap could not be built or stored");
 		return;
 	}
 	ok = publish(ro->rs_public, &inbox, &to, res);
@@ -501,7 +501,8 @@ out:
 	snprintf(counts, sizeof(counts), "%d sent, %d retried, %d failed, "
 	    "%d profile events published", ro.sent, ro.retried, ro.failed,
 	    ro.published);
-	worker_summary(&ro.w, counts);
+	if (worker_summary(&ro.w, counts) != 0)
+		rc = 1;
 	relay_session_free(ro.rs);
 	relay_session_free(ro.rs_public);
 	ws_global_cleanup();

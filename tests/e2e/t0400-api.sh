@@ -74,6 +74,9 @@ api_env "ADMINS=$admin_pk" \
     HTTP_TIMEOUT=5
 encryption_secret=$(sed -n 's/^ENCRYPTION_SECRET=//p' "$ENV_FILE")
 
+# The API's disk is full while this file exists (src/db_fault.c).
+CARAVEL_TEST_DISK_FULL=$T/disk-full
+export CARAVEL_TEST_DISK_FULL
 start_api
 start_nginx
 diag "nginx on $BASE, API socket $API_SOCK, fake Stripe on $STRIPE_URL"
@@ -95,6 +98,7 @@ CARAVEL_PRICE_GROWTH=price_growth_t0400 \
 STRIPE_FAKE_LOG=$STRIPE_LOG \
 STRIPE_FAKE_CONTROL=$STRIPE_URL/__control \
 STRIPE_FAKE_KEY=$STRIPE_KEY \
+CARAVEL_DISK_FULL_FLAG=$CARAVEL_TEST_DISK_FULL \
     node --test --test-reporter=spec "$js/api.test.mjs"
 rc=$?
 if [ "$rc" -eq 0 ]; then

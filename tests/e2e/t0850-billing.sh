@@ -66,6 +66,9 @@ api_env "ADMINS=$admin_pk" \
     HTTP_TIMEOUT=3 \
     BILLING_GRACE_DAYS=7 \
     RELAY_DOMAIN=relays.example.com
+# The disk is full while this file exists (src/db_fault.c).
+CARAVEL_TEST_DISK_FULL=$T/disk-full
+export CARAVEL_TEST_DISK_FULL
 # Three children: at most two may wait on the platform wallet at once.
 start_api -c 3
 diag "nginx on $BASE, relay $RELAY_URL, wallets $WALLET_URL, Stripe $STRIPE_URL"
@@ -84,6 +87,7 @@ STRIPE_URL=$STRIPE_URL \
 STRIPE_KEY=$STRIPE_KEY \
 STRIPE_LOG=$T/stripe.log \
 STRIPE_WEBHOOK_SECRET=$WEBHOOK_SECRET \
+CARAVEL_DISK_FULL_FLAG=$CARAVEL_TEST_DISK_FULL \
     node --test --test-concurrency=1 --test-reporter=spec \
     "$js/billing.test.mjs"
 rc=$?

@@ -7,7 +7,7 @@ import { test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync, unlinkSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 
 import { generateSecretKey, getPublicKey, finalizeEvent } from 'nostr-tools/pure'
@@ -33,6 +33,8 @@ const PRICE_GROWTH = need('CARAVEL_PRICE_GROWTH')
 const STRIPE_LOG = need('STRIPE_FAKE_LOG')
 const STRIPE_CONTROL = need('STRIPE_FAKE_CONTROL')
 const STRIPE_KEY = need('STRIPE_FAKE_KEY')
+// While this file exists the API's disk is full (src/db_fault.c).
+const DISK_FULL = need('CARAVEL_DISK_FULL_FLAG')
 const { hostname: HOSTNAME, port: PORT } = new URL(BASE)
 
 const JSON_CT = 'application/json; charset=utf-8'
@@ -1278,4 +1280,47 @@ test('every answer is JSON with charset, and nothing answers with a stack or SQL
     assert.ok(!/sqlite|SELECT|INSERT|\.c:\d|Traceback|stack/i.test(r.text), show(r))
     assert.ok(!r.text.includes(STRIPE_KEY))
   }
+})
+
+// --- faults: a full disk (issue "Hardening" §6) ---
+
+test('disk full: every write is 503 with a sentence and changes nothing, reads go on; when space returns the same calls succeed, once', async () => {
+  const D = identity() // a tenant made before the disk fills
+  const E = identity() // a signer who becomes a tenant only afterwards
+  expectOk(await call('POST', '/tenants', { as: D }))
+  const R = await createRelay(D, { subdomain: sub('full'), plan: 'basic' })
+  const newSub = sub('full')
+  const writes = [
+    ['POST', '/tenants', E, undefined],
+    ['POST', '/relays', D, { subdomain: newSub, plan: 'basic' }],
+    ['PUT', `/relays/${R.id}`, D, { info_name: 'Renamed on a full disk' }],
+    ['POST', `/relays/${R.id}/deactivate`, D, undefined],
+    ['PUT', `/tenants/${D.pk}`, D, { nwc_url: '' }],
+  ]
+  const before = dump()
+  writeFileSync(DISK_FULL, '')
+  try {
+    for (const [method, path, as, body] of writes) {
+      const r = await call(method, path, { as, body })
+      expectError(r, 503, 'unavailable', { match: /disk is full or failing\); nothing was changed/ })
+    }
+    // Reading needs no space.
+    assert.equal(expectOk(await call('GET', `/relays/${R.id}`, { as: D })).id, R.id)
+    expectOk(await call('GET', '/plans'))
+    expectOk(await call('GET', `/tenants/${D.pk}/relays`, { as: D }))
+    sameDump(before, 'writes on a full disk')
+  } finally {
+    unlinkSync(DISK_FULL)
+  }
+
+  // Space is back: the same processes answer the same calls, no restart.
+  const t = expectOk(await call('POST', '/tenants', { as: E }))
+  assert.equal(t.pubkey, E.pk)
+  assert.equal(customerCalls(E.pk).length, 1, 'one Stripe customer for E, however many tries')
+  const made = await createRelay(D, { subdomain: newSub, plan: 'basic' })
+  assert.equal(made.subdomain, newSub)
+  const renamed = expectOk(await call('PUT', `/relays/${R.id}`, { as: D, body: { info_name: 'Renamed' } }))
+  assert.equal(renamed.info_name, 'Renamed')
+  assert.equal(count(`SELECT count(*) FROM relay WHERE subdomain = ${q(newSub)}`), 1)
+  assert.equal(sql('PRAGMA integrity_check'), 'ok')
 })

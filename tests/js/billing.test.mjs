@@ -13,7 +13,7 @@
 import { test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync, execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync, unlinkSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 
 import bolt11 from 'bolt11'
@@ -37,6 +37,10 @@ const WALLET = need('WALLET_URL')
 const STRIPE = need('STRIPE_URL')
 const STRIPE_LOG = need('STRIPE_LOG')
 const WH_SECRET = need('STRIPE_WEBHOOK_SECRET')
+// While this file exists the disk is full (src/db_fault.c), for the API
+// (t0850 starts it so) and for the passes given fullDisk.
+const DISK_FULL = need('CARAVEL_DISK_FULL_FLAG')
+const fullDisk = { CARAVEL_TEST_DISK_FULL: DISK_FULL }
 const PRICE_BASIC = 'price_basic_t0850'
 const PRICE_GROWTH = 'price_growth_t0850'
 const BTC_USD = 100000 // BTC_PRICE_USD_OVERRIDE in t0850
@@ -993,4 +997,64 @@ test('caravel-admin: invoices, reconcile, stripe-events and revenue; the SQL vie
   r = admin(['revenue', '--since', '2999-01'])
   assert.equal(r.code, 0, r.out)
   assert.doesNotMatch(r.out, /nwc/)
+})
+
+// --- 7. a full disk (issue "Hardening" §6) ---
+
+async function onFullDisk (fn) {
+  writeFileSync(DISK_FULL, '')
+  try {
+    return await fn()
+  } finally {
+    unlinkSync(DISK_FULL)
+  }
+}
+
+test('disk full: a pass that cannot write its guard rows asks Stripe and the wallet for nothing; with space back, one subscription and one payment', async () => {
+  const N = await tenant()
+  const w = await newWallet('nip44', 0)
+  await setWallet(N, w)
+  await relay(N, 'basic')
+  await pass() // the subscription, its invoice, and an auto-payment that fails
+  const inv = openInvoice(N)
+  assert.ok(inv)
+  await wallet('POST', `/wallets/${w.name}/balance`, { balance_msats: 50000000 })
+  await setWallet(N, w) // a new URL: pay again at the next pass
+  const P = await tenant()
+  await relay(P, 'basic') // a paid relay without a subscription yet
+
+  await delivered() // no webhook lands while the two dumps are compared
+  const mark = stripeLog().length
+  const before = dump()
+  const r = await onFullDisk(() => billing({ env: fullDisk }))
+  assert.equal(r.code, 1, `a pass that could not record its work says so: ${r.out}`)
+  assert.match(r.out, /could not be written .*disk full or failing/)
+  assert.deepEqual(writesSince(mark), [], 'no write reached Stripe')
+  assert.equal((await paymentsFor(inv.id)).length, 0, 'no payment was made')
+  assert.equal(await balance(w), 50000000)
+  assert.equal(dump(), before, 'nothing half-done was written')
+
+  await pass({ env: fullDisk }) // the flag is gone: space is back
+  await pass()
+  assert.equal(sql(`SELECT status FROM invoice WHERE id = ${q(inv.id)}`), 'paid')
+  assert.equal((await paymentsFor(inv.id)).length, 1, 'paid once')
+  assert.equal((await subsOf(P.customer)).filter(live).length, 1, 'one subscription')
+  assert.equal(sql('PRAGMA integrity_check'), 'ok')
+})
+
+test('disk full: a webhook is 503 and recorded nowhere; Stripe\'s retry is applied once', async () => {
+  const Q = await tenant()
+  await relay(Q, 'basic')
+  await pass()
+  const inv = (await invoicesOf(Q.customer))[0]
+  const body = eventOf('invoice.updated', { ...inv, metadata: { note: 'full disk' } })
+  const id = JSON.parse(body).id
+  const before = dump()
+  const r = await onFullDisk(() => hook(body, header(body)))
+  refused(r, 503, 'unavailable', /disk is full or failing\); nothing was changed/)
+  assert.equal(dump(), before)
+  assert.equal(ok(await hook(body, header(body))).received, true)
+  assert.equal(sql(`SELECT count(*) FROM stripe_event WHERE id = ${q(id)}`), '1')
+  assert.equal(ok(await hook(body, header(body))).duplicate, true)
+  assert.equal(sql('PRAGMA integrity_check'), 'ok')
 })

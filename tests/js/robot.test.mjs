@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, execFileSync, spawnSync } from 'node:child_process'
-import { readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { readFileSync, writeFileSync, existsSync, unlinkSync } from 'node:fs'
 import net from 'node:net'
 import WebSocket from 'ws'
 import { generateSecretKey, getPublicKey, finalizeEvent } from 'nostr-tools/pure'
@@ -515,4 +515,55 @@ test('a relay URL with a control byte in a recipient\'s list is never kept, logg
   assert.doesNotMatch(r.out, /FORGED/)
   assert.equal(sql(`SELECT status FROM dm_outbox WHERE id = ${id}`), 'sent')
   assert.equal(sql(`SELECT group_concat(relay_url, ' ') FROM dm_delivery WHERE dm_id = ${id}`), relays.inbox2.url)
+})
+
+// --- a full disk (issue "Hardening" §6): src/db_fault.c fails every write
+// while the flag file exists ---
+
+const DISK_FULL = `${TMP}/disk-full`
+const onFullDisk = (fn) => {
+  writeFileSync(DISK_FULL, '')
+  try {
+    return fn()
+  } finally {
+    unlinkSync(DISK_FULL)
+  }
+}
+const fullEnv = { CARAVEL_TEST_DISK_FULL: DISK_FULL }
+
+test('disk full before the wraps are stored: nothing is published or recorded; with space back the DM goes out once', async () => {
+  const kim = await recipient([relays.inbox.url])
+  const id = queueDm(kim.pk, 'hello kim')
+  const row = () => sql(`SELECT status, attempts, wrap_json IS NULL FROM dm_outbox WHERE id = ${id}`)
+  const r = onFullDisk(() => robot(fullEnv))
+  assert.equal(r.code, 1, 'cron hears of it')
+  assert.match(r.out, /could not be written .*disk full or failing/)
+  assert.equal(row(), 'queued|0|1', 'untouched')
+  assert.equal((await query(relays.inbox.url, { kinds: [1059], '#p': [kim.pk] })).length, 0,
+    'no wrap was published that could not be recorded')
+  const r2 = robot(fullEnv)
+  assert.equal(r2.code, 0, r2.out)
+  assert.equal(sql(`SELECT status FROM dm_outbox WHERE id = ${id}`), 'sent')
+  const wraps = await query(relays.inbox.url, { kinds: [1059], '#p': [kim.pk] })
+  assert.equal(wraps.length, 1)
+  assert.equal(nip59.unwrapEvent(wraps[0], kim.sk).content, 'hello kim')
+  assert.equal(sql('PRAGMA integrity_check'), 'ok')
+})
+
+test('disk full after the wraps were stored: the wrap goes out but "sent" cannot be written; the next pass sends the same wrap, one DM', async () => {
+  const lea = await recipient([relays.inbox.url])
+  const id = queueDm(lea.pk, 'hello lea')
+  assert.equal(robot({ CARAVEL_STOP_AT: 'robot-after-wraps' }).signal, 'SIGKILL')
+  const wrapId = JSON.parse(sql(`SELECT wrap_json FROM dm_outbox WHERE id = ${id}`)).id
+  assert.equal(onFullDisk(() => robot(fullEnv)).code, 1)
+  assert.equal(sql(`SELECT status, attempts FROM dm_outbox WHERE id = ${id}`), 'queued|0',
+    'the pass could record nothing')
+  assert.deepEqual((await query(relays.inbox.url, { kinds: [1059], '#p': [lea.pk] })).map((w) => w.id),
+    [wrapId], 'the stored wrap went out on the full disk')
+  const r = robot(fullEnv)
+  assert.equal(r.code, 0, r.out)
+  assert.equal(sql(`SELECT status FROM dm_outbox WHERE id = ${id}`), 'sent')
+  const wraps = await query(relays.inbox.url, { kinds: [1059], '#p': [lea.pk] })
+  assert.deepEqual(wraps.map((w) => w.id), [wrapId], 'one DM: the stored wrap')
+  assert.equal(sql('PRAGMA integrity_check'), 'ok')
 })
