@@ -55,6 +55,10 @@ const server = http.createServer(async (req, res) => {
     JSON.stringify({ data: { amount: price, base: 'BTC', currency: 'USD' } }));
 });
 
+// A test that blocks its event loop (spawnSync of a worker) cannot expire
+// its idle keep-alive sockets: if this server closed them meanwhile, the
+// test's next request could land on a dead socket. Keep them open.
+server.keepAliveTimeout = 0
 server.listen(Number(process.env.PRICE_FAKE_PORT || 0), '127.0.0.1', () => {
   process.stdout.write(`listening ${server.address().port}\n`);
 });

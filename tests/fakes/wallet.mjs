@@ -850,6 +850,10 @@ const server = http.createServer(async (req, res) => {
   }
 });
 
+// A test that blocks its event loop (spawnSync of a worker) cannot expire
+// its idle keep-alive sockets: if this server closed them meanwhile, the
+// test's next request could land on a dead socket. Keep them open.
+server.keepAliveTimeout = 0
 server.listen(PORT, '127.0.0.1', () => {
   process.stdout.write(`listening ${server.address().port}\n`);
 });

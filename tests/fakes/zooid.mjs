@@ -694,6 +694,10 @@ const server = http.createServer(async (req, res) => {
   return undefined;
 });
 
+// A test that blocks its event loop (spawnSync of a worker) cannot expire
+// its idle keep-alive sockets: if this server closed them meanwhile, the
+// test's next request could land on a dead socket. Keep them open.
+server.keepAliveTimeout = 0
 server.listen(PORT, '127.0.0.1', () => {
   port = server.address().port;
   process.stdout.write(`listening ${port}\n`);
