@@ -180,6 +180,27 @@ check "after the crash: POST found it (409), then PATCH" \
 check "after the crash: one relay on zooid, synced" \
     test "$(q "SELECT synced, zooid_created, sync_error FROM relay WHERE id = '$R2'")" = "1|1|"
 
+# --- a full disk: zooid takes the create, the record cannot be written ---
+
+R9=99999999999999999999999999999999
+seed_relay "$R9" full
+: > "$T/disk-full"
+CARAVEL_TEST_DISK_FULL=$T/disk-full infra
+rm -f "$T/disk-full"
+check "disk full: the pass exits 1" test "$infra_rc" -eq 1
+check "disk full: it says the database could not be written" \
+    grep -q 'could not be written .*(disk full or failing)' "$T/infra.out"
+check "disk full: zooid has the relay" test "$(zcalls "$R9")" = "POST 201"
+check "disk full: nothing half-recorded" \
+    test "$(q "SELECT synced, zooid_created, sync_failures FROM relay WHERE id = '$R9'")" = "0|0|0"
+CARAVEL_TEST_DISK_FULL=$T/disk-full infra
+check "space back: exit 0, the relay synced" test "$infra_rc" -eq 0
+check "space back: POST found it (409), then PATCH" \
+    test "$(zcalls "$R9" | tr '\n' ' ')" = "POST 201 POST 409 PATCH 200 "
+check "space back: recorded once" \
+    test "$(q "SELECT synced, zooid_created, sync_error FROM relay WHERE id = '$R9'")" = "1|1|"
+check "space back: the file is intact" test "$(q 'PRAGMA integrity_check')" = ok
+
 # --- zooid lost a relay: PATCH 404, then POST with the secret ---
 
 control "{\"forget_relays\": [\"$R2\"]}"
