@@ -23,8 +23,9 @@ if [ -z "${top_srcdir:-}" ]; then
 	top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
 fi
 top_builddir=${top_builddir:-$top_srcdir}
-names=${FUZZ_NAMES:-"nip98 event nip44 bech32 json route bolt11 \
-stripe_sig stripe_event nwc_reply price"}
+# Every tests/fuzz/fuzz_NAME.c is a harness.
+names=${FUZZ_NAMES:-$(cd "$top_srcdir/tests/fuzz" && ls fuzz_*.c |
+    sed 's/^fuzz_//; s/\.c$//')}
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/caravel-fuzz.XXXXXX") || exit 1
 trap 'rm -rf "$scratch"' EXIT

@@ -284,51 +284,91 @@ same_slot(const struct relay_kept *k, const struct nostr_event *ev,
 	return addressable(ev->kind) && strcmp(k->d, d) == 0;
 }
 
-/* Does the JSON array of strings arr hold s? */
+/* Is v an array of items of type t only (a well-formed filter list)? */
 static int
-array_has_str(struct json_object *arr, const char *s)
+array_of(struct json_object *v, enum json_type t)
 {
-	struct json_object *v;
+	size_t i, n;
+
+	if (!json_object_is_type(v, json_type_array))
+		return 0;
+	n = json_object_array_length(v);
+	for (i = 0; i < n; i++)
+		if (!json_object_is_type(json_object_array_get_idx(v, i), t))
+			return 0;
+	return 1;
+}
+
+/* Is s, whole (NUL bytes and all), the string v? */
+static int
+same_str(struct json_object *v, const char *s, size_t len)
+{
+	return json_object_is_type(v, json_type_string) &&
+	    (size_t)json_object_get_string_len(v) == len &&
+	    memcmp(json_object_get_string(v), s, len) == 0;
+}
+
+/* Does the JSON array of strings arr hold s (len bytes)? */
+static int
+array_has_str(struct json_object *arr, const char *s, size_t len)
+{
 	size_t i, n;
 
 	n = json_object_array_length(arr);
-	for (i = 0; i < n; i++) {
-		v = json_object_array_get_idx(arr, i);
-		if (json_object_is_type(v, json_type_string) &&
-		    strcmp(json_object_get_string(v), s) == 0)
+	for (i = 0; i < n; i++)
+		if (same_str(json_object_array_get_idx(arr, i), s, len))
 			return 1;
-	}
 	return 0;
 }
 
-/* Does a tag named name with a value in values exist in ev? */
+/* Does a tag named name (one letter) with a value in values exist? */
 static int
 tag_in(const struct nostr_event *ev, const char *name,
     struct json_object *values)
 {
-	struct json_object *t, *k, *v;
+	struct json_object *t, *v;
 	size_t i, n;
 
 	n = json_object_array_length(ev->tags);
 	for (i = 0; i < n; i++) {
 		t = json_object_array_get_idx(ev->tags, i);
-		if (json_object_array_length(t) < 2)
+		if (json_object_array_length(t) < 2 ||
+		    !same_str(json_object_array_get_idx(t, 0), name, 1))
 			continue;
-		k = json_object_array_get_idx(t, 0);
 		v = json_object_array_get_idx(t, 1);
-		if (strcmp(json_object_get_string(k), name) == 0 &&
-		    array_has_str(values, json_object_get_string(v)))
+		if (array_has_str(values, json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v)))
 			return 1;
 	}
 	return 0;
 }
 
+/* Is the integer bound key absent (1), present and met (1), or not? */
+static int
+bound_ok(struct json_object *f, const char *key, int64_t at, int upper)
+{
+	int64_t t;
+
+	switch (json_get_int(f, key, INT64_MIN + 1, INT64_MAX - 1, &t)) {
+	case JGET_ABSENT:
+		return 1;
+	case JGET_OK:
+		return upper ? at <= t : at >= t;
+	default:
+		return 0; /* malformed: matches nothing */
+	}
+}
+
+/*
+ * NIP-01 compares whole strings: a tag value with a NUL byte in it is not
+ * the string before the NUL. Lists of the wrong types, and bounds that
+ * are not integers, make the filter malformed.
+ */
 int
 relay_filter_match(struct json_object *f, const struct nostr_event *ev)
 {
 	struct json_object *v;
 	char hex[65], name[2];
-	int64_t t;
 	size_t i, n;
 	int found;
 
@@ -336,32 +376,28 @@ relay_filter_match(struct json_object *f, const struct nostr_event *ev)
 		return 0;
 	if (json_object_object_get_ex(f, "ids", &v)) {
 		hex_encode(ev->id, 32, hex);
-		if (!json_object_is_type(v, json_type_array) ||
-		    !array_has_str(v, hex))
+		if (!array_of(v, json_type_string) ||
+		    !array_has_str(v, hex, 64))
 			return 0;
 	}
 	if (json_object_object_get_ex(f, "authors", &v)) {
 		hex_encode(ev->pubkey, 32, hex);
-		if (!json_object_is_type(v, json_type_array) ||
-		    !array_has_str(v, hex))
+		if (!array_of(v, json_type_string) ||
+		    !array_has_str(v, hex, 64))
 			return 0;
 	}
 	if (json_object_object_get_ex(f, "kinds", &v)) {
-		if (!json_object_is_type(v, json_type_array))
+		if (!array_of(v, json_type_int))
 			return 0;
 		n = json_object_array_length(v);
 		for (found = 0, i = 0; i < n && !found; i++)
-			found = json_object_is_type(json_object_array_get_idx(v,
-			    i), json_type_int) && json_object_get_int64(
+			found = json_object_get_int64(
 			    json_object_array_get_idx(v, i)) == ev->kind;
 		if (!found)
 			return 0;
 	}
-	if (json_get_int(f, "since", INT64_MIN + 1, INT64_MAX - 1, &t) ==
-	    JGET_OK && ev->created_at < t)
-		return 0;
-	if (json_get_int(f, "until", INT64_MIN + 1, INT64_MAX - 1, &t) ==
-	    JGET_OK && ev->created_at > t)
+	if (!bound_ok(f, "since", ev->created_at, 0) ||
+	    !bound_ok(f, "until", ev->created_at, 1))
 		return 0;
 	json_object_object_foreach(f, key, val) {
 		/* NIP-01 tag filters: "#" and one letter. */
@@ -371,8 +407,7 @@ relay_filter_match(struct json_object *f, const struct nostr_event *ev)
 			continue;
 		name[0] = key[1];
 		name[1] = '\0';
-		if (!json_object_is_type(val, json_type_array) ||
-		    !tag_in(ev, name, val))
+		if (!array_of(val, json_type_string) || !tag_in(ev, name, val))
 			return 0;
 	}
 	return 1;

@@ -144,6 +144,8 @@ recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
 		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
 		return -1;
 	}
+	if (w->max_total > 0 && len > w->max_total - w->received)
+		len = w->max_total - w->received;
 	if ((r = ws_io_read(&w->io, buf, len < w->budget ? len :
 	    w->budget)) > 0) {
 		w->budget -= (size_t)r;
@@ -401,6 +403,8 @@ step_uprecv(struct ws *w)
 			break;
 	}
 	w->pre_off = hdr;
+	/* Frames that came with the response count against max_total. */
+	w->received = w->resp_len - hdr;
 	w->phase = PH_OPEN;
 	w->state = WS_OPEN;
 	return 1;

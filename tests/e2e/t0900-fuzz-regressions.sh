@@ -8,8 +8,8 @@
 : "${top_srcdir:?top_srcdir must be set (make check exports it)}"
 : "${top_builddir:?top_builddir must be set (make check exports it)}"
 
-names="nip98 event nip44 bech32 json route bolt11 \
-stripe_sig stripe_event nwc_reply price"
+# Every tests/fuzz/fuzz_NAME.c is a harness.
+names=$(cd "$top_srcdir/tests/fuzz" && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')
 fuzzdir=$top_builddir/tests/fuzz
 
 missing=

@@ -368,9 +368,28 @@ START_TEST(relay_filters)
 		{ "{\"since\":101}", 0 },
 		{ "{\"until\":99}", 0 },
 		{ "{\"kinds\":[10002],\"limit\":1,\"unknown\":5}", 1 },
+		/* Malformed: matches nothing (relay.h). */
+		{ "{\"since\":\"x\"}", 0 },
+		{ "{\"until\":1.5}", 0 },
+		{ "{\"since\":99999999999999999999}", 0 },
+		{ "{\"kinds\":[\"1\",10002]}", 0 },
+		{ "{\"authors\":[1,\"0101010101010101010101010101010101010101"
+		    "010101010101010101010101\"]}", 0 },
+		{ "{\"#p\":[\"bob\",1]}", 0 },
+		/* Whole strings: not the part before a NUL. */
+		{ "{\"#p\":[\"bob\\u0000x\"]}", 0 },
+	};
+	static const struct {
+		const char *filter;
+		int match;
+	} nul[] = {
+		{ "{\"#p\":[\"carol\"]}", 0 },
+		{ "{\"#p\":[\"carol\\u0000x\"]}", 1 },
+		{ "{\"#e\":[\"dave\"]}", 0 },
+		{ "{\"#p\":[\"bob\"]}", 1 },
 	};
 	struct nostr_event ev;
-	struct json_object *f;
+	struct json_object *f, *tag;
 	size_t i;
 
 	mk(&ev, 10002, 1, 100, 7, "bob");
@@ -382,6 +401,24 @@ START_TEST(relay_filters)
 		json_object_put(f);
 	}
 	ck_assert_int_eq(relay_filter_match(NULL, &ev), 0);
+	nostr_event_release(&ev);
+	/* A tag value (or name) with a NUL in it is not what precedes it. */
+	mk(&ev, 10002, 1, 100, 7, "bob");
+	tag = json_object_new_array();
+	json_object_array_add(tag, json_object_new_string("p"));
+	json_object_array_add(tag, json_object_new_string_len("carol\0x", 7));
+	json_object_array_add(ev.tags, tag);
+	tag = json_object_new_array();
+	json_object_array_add(tag, json_object_new_string_len("e\0", 2));
+	json_object_array_add(tag, json_object_new_string("dave"));
+	json_object_array_add(ev.tags, tag);
+	for (i = 0; i < nitems(nul); i++) {
+		f = json_parse(nul[i].filter, strlen(nul[i].filter));
+		ck_assert_ptr_nonnull(f);
+		ck_assert_msg(relay_filter_match(f, &ev) == nul[i].match, "%s",
+		    nul[i].filter);
+		json_object_put(f);
+	}
 	nostr_event_release(&ev);
 }
 END_TEST
