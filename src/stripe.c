@@ -112,6 +112,7 @@ clean_text(const char *in, size_t len, const char *secret)
 	char out[MSG_MAX + sizeof(REDACTED) + 8];
 	size_t i = 0, o = 0, slen;
 	unsigned char c;
+	int word_start = 1; /* no [A-Za-z0-9_] byte just before in[i] */
 
 	slen = secret != NULL ? strlen(secret) : 0;
 	while (i < len && o < MSG_MAX) {
@@ -121,11 +122,11 @@ clean_text(const char *in, size_t len, const char *secret)
 			memcpy(out + o, REDACTED, sizeof(REDACTED) - 1);
 			o += sizeof(REDACTED) - 1;
 			i += slen;
+			word_start = 1;
 			continue;
 		}
-		if ((i == 0 || !is_idchar((unsigned char)in[i - 1])) &&
-		    len - i >= 3 && (memcmp(in + i, "sk_", 3) == 0 ||
-		    memcmp(in + i, "rk_", 3) == 0)) {
+		if (word_start && len - i >= 3 && (memcmp(in + i, "sk_", 3) ==
+		    0 || memcmp(in + i, "rk_", 3) == 0)) {
 			memcpy(out + o, in + i, 3);
 			memcpy(out + o + 3, REDACTED, sizeof(REDACTED) - 1);
 			o += 3 + sizeof(REDACTED) - 1;
@@ -136,9 +137,12 @@ clean_text(const char *in, size_t len, const char *secret)
 			continue;
 		}
 		i++;
+		word_start = !is_idchar(c);
+		/* As zooid_clean_text: one "?" per character, never none. */
 		if (c >= 0x20 && c < 0x7f)
 			out[o++] = (char)c;
-		else if (c < 0x80 || c >= 0xc0)
+		else if (c < 0x80 || c >= 0xc0 || i < 2 ||
+		    (unsigned char)in[i - 2] < 0x80)
 			out[o++] = '?';
 	}
 	if (i < len) {
@@ -149,14 +153,20 @@ clean_text(const char *in, size_t len, const char *secret)
 	return xstrdup(out);
 }
 
-/* A slug from Stripe ("card_error"): [a-z0-9_] only, or not shown. */
+/*
+ * A slug from Stripe ("card_error"): [a-z0-9_] only, and nothing shaped
+ * like a key or holding ours (an echo must not dodge clean_text()), or
+ * not shown.
+ */
 static const char *
-slug(struct json_object *e, const char *key)
+slug(struct json_object *e, const char *key, const char *secret)
 {
 	const char *s;
 	size_t len, i;
 
-	if (json_get_str(e, key, 64, &s, &len) != JGET_OK || len == 0)
+	if (json_get_str(e, key, 64, &s, &len) != JGET_OK || len == 0 ||
+	    strncmp(s, "sk_", 3) == 0 || strncmp(s, "rk_", 3) == 0 ||
+	    (secret != NULL && *secret != '\0' && strstr(s, secret) != NULL))
 		return NULL;
 	for (i = 0; i < len; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
@@ -189,8 +199,8 @@ stripe_reply_parse(const char *secret, long status, const char *body,
 	}
 	if (o != NULL && json_object_object_get_ex(o, "error", &e) &&
 	    json_object_is_type(e, json_type_object)) {
-		type = slug(e, "type");
-		code = slug(e, "code");
+		type = slug(e, "type", secret);
+		code = slug(e, "code", secret);
 		if (json_get_str(e, "message", HTTPC_MAX_BODY, &msg, &mlen) ==
 		    JGET_OK)
 			cmsg = clean_text(msg, mlen, secret);
@@ -282,7 +292,8 @@ should_retry(const struct httpc_resp *r)
 
 /* Stripe's error.type and error.code of a failed reply, if any. */
 static void
-fail_slugs(struct stripe_fail *f, const char *body, size_t len)
+fail_slugs(struct stripe_fail *f, const char *body, size_t len,
+    const char *secret)
 {
 	struct json_object *o, *e;
 	const char *v;
@@ -292,9 +303,9 @@ fail_slugs(struct stripe_fail *f, const char *body, size_t len)
 		return;
 	if (json_object_object_get_ex(o, "error", &e) &&
 	    json_object_is_type(e, json_type_object)) {
-		if ((v = slug(e, "type")) != NULL)
+		if ((v = slug(e, "type", secret)) != NULL)
 			snprintf(f->type, sizeof(f->type), "%s", v);
-		if ((v = slug(e, "code")) != NULL)
+		if ((v = slug(e, "code", secret)) != NULL)
 			snprintf(f->code, sizeof(f->code), "%s", v);
 	}
 	json_object_put(o);
@@ -381,7 +392,7 @@ stripe_call(const struct stripe *s, const char *method, const char *path,
 	    &detail) == 0)
 		ret = 0;
 	else
-		fail_slugs(fail, r.body, r.len);
+		fail_slugs(fail, r.body, r.len, s->secret_key);
 out:
 	if (ret == -1) {
 		rid = r.captured[0];

@@ -269,9 +269,15 @@ zooid_clean_text(const char *in, size_t len, const char *const *secrets)
 			continue;
 		}
 		c = (unsigned char)in[i++];
+		/*
+		 * One "?" per character outside printable ASCII: a UTF-8
+		 * continuation byte adds none, unless it stands alone after
+		 * ASCII (it must not let two halves of a secret meet).
+		 */
 		if (c >= 0x20 && c < 0x7f)
 			out[o++] = (char)c;
-		else if (c < 0x80 || c >= 0xc0)
+		else if (c < 0x80 || c >= 0xc0 || i < 2 ||
+		    (unsigned char)in[i - 2] < 0x80)
 			out[o++] = '?';
 	}
 	if (i < len) {

@@ -777,6 +777,14 @@ static const struct {
 	{ 429, "{\"error\":{\"type\":\"invalid_request_error\",\"code\":"
 	    "\"rate_limit\"}}",
 	  "answered 429 invalid_request_error (rate_limit)" },
+	/* Found by fuzz_http_reply: keys that slipped past the cleaning. */
+	{ 401, "{\"error\":{\"type\":\"x" KEY "\",\"code\":"
+	    "\"rk_live_abc123\",\"message\":\"m\"}}",
+	  "answered 401 error: m" },
+	{ 401, "{\"error\":{\"message\":\"" KEY "sk_live_abc123 ok\"}}",
+	  "answered 401 error: [redacted]sk_[redacted] ok" },
+	{ 400, "{\"error\":{\"message\":\"a\u00e9b\"}}",
+	  "answered 400 error: a?b" },
 };
 
 START_TEST(error_sentences)
