@@ -406,6 +406,8 @@ static const struct {
 	{ "short secrets like abc stay", "short secrets like abc stay" },
 	{ "line1\nline2\tx\x7f", "line1?line2?x?" },
 	{ "caf\xc3\xa9 \xf0\x9f\x90\x98", "caf? ?" },
+	/* A stray continuation byte must not join two halves of a secret. */
+	{ "stray s3-secret-\x80value-42", "stray s3-secret-?value-42" },
 	{ "schema \"relay_1\" is already in use",
 	  "schema \"relay_1\" is already in use" },
 };
