@@ -119,6 +119,7 @@ autopay_deferred(struct billing *b, const struct invoice *inv,
 
 	billing_warn(b, "invoice %s: NWC auto-payment deferred: %s", inv->id,
 	    why);
+	b->n.errors++; /* the summary's "deferred" */
 	(void)db_guard_failed(b->db, inv->id, why, now + PLATFORM_RETRY, now);
 }
 

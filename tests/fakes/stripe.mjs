@@ -57,6 +57,13 @@
  * STRIPE_FAKE_WEBHOOK_BACKOFF_MS (default 100), STRIPE_FAKE_WEBHOOK_TIMEOUT_MS
  * (default 5000). Signing needs the npm package stripe (npm ci --prefix
  * tests/js); it is loaded only when a webhook URL is set.
+ * FAKE_FAIL_RATE (0 to 1, default 0: off) fails that share of the /v1
+ * requests that pass the checks above, before they act, as Stripe fails:
+ * 500 api_error or 429 rate_limit, half of each (neither stored under
+ * the Idempotency-Key, so a retry acts), logged with "fault": "random
+ * 500" or "random 429". Which requests fail comes from a generator seeded
+ * with FAKE_FAIL_SEED (default 1): the same requests in the same order
+ * fail the same way. Scripted faults (fail_next) come first.
  * Prints "listening <port>" on stdout once ready, and nothing else there.
  *
  * Control (no auth; loopback only): POST /__control with a JSON object; an
@@ -128,6 +135,28 @@ const envNumber = (name, dflt) => {
     fatal(2, `${name} must be a whole number`);
   return Number(v);
 };
+
+/* FAKE_FAIL_RATE and FAKE_FAIL_SEED: see the top of this file. */
+const FAIL_RATE = (() => {
+  const v = process.env.FAKE_FAIL_RATE ?? '';
+  if (v !== '' && !/^(0|1|0?\.\d+|1\.0*)$/.test(v))
+    fatal(2, 'FAKE_FAIL_RATE must be a number from 0 to 1');
+  return v === '' ? 0 : Number(v);
+})();
+let failState = envNumber('FAKE_FAIL_SEED', 1) % 4294967296 || 1;
+/* xorshift32: the next number of the sequence, in [0, 1). */
+function failDraw() {
+  failState = (failState ^ (failState << 13)) >>> 0;
+  failState = (failState ^ (failState >>> 17)) >>> 0;
+  failState = (failState ^ (failState << 5)) >>> 0;
+  return failState / 4294967296;
+}
+/* The status this request fails with under FAKE_FAIL_RATE, or 0. */
+function randomFailure() {
+  if (FAIL_RATE === 0 || failDraw() >= FAIL_RATE)
+    return 0;
+  return failDraw() < 0.5 ? 500 : 429;
+}
 
 let billing, webhooks;
 try {
@@ -340,6 +369,14 @@ async function serve(req, url, raw, entry) {
         st === 429 ? { code: 'rate_limit' } : {});
       e.store = faults.failStore;
       throw e;
+    }
+    const random = randomFailure();
+    if (random !== 0) {
+      entry.fault = `random ${random}`;
+      throw random === 429 ? new StripeError(429, 'invalid_request_error',
+        'Too many requests hit the API too quickly.', { code: 'rate_limit' }) :
+        new StripeError(500, 'api_error', 'An unknown error occurred ' +
+          '(FAKE_FAIL_RATE).');
     }
     // A copy: a stored answer must not change when the object does.
     result = { status: 200, body: clone(route[2](params, m, ctx)) };

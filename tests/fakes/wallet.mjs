@@ -69,6 +69,14 @@
  * Environment: WALLET_RELAY (required, ws:// or wss:// URL of the relay),
  * WALLET_PORT (default 0: any free port), WALLET_NOW_OFFSET (seconds
  * added to the clock). Prints "listening <port>" on stdout once ready.
+ * FAKE_FAIL_RATE (0 to 1, default 0: off) fails that share of the NIP-47
+ * requests of wallets in mode normal, in two ways, half of each: an
+ * INTERNAL error answer, the request not carried out (behavior "random
+ * error"); or the request carried out (an invoice made, a payment moved)
+ * and its answer never sent, as when a wallet dies or its relay drops the
+ * reply (behavior "random drop", outcome "dropped"). Which requests fail
+ * comes from a generator seeded with FAKE_FAIL_SEED (default 1): the same
+ * requests in the same order fail the same way.
  *
  * Control API on 127.0.0.1 (bodies: a JSON object, 64 KiB at most, empty
  * means {}; unknown fields are refused; errors are {"error": sentence}
@@ -91,7 +99,8 @@
  *     payload, else "unknown"), at / answered_at (wallet clock, seconds),
  *     event_id, behavior (the mode applied), outcome ("answered", "error"
  *     with error_code, "silent", "refused", "undecryptable", "expired",
- *     "malformed", or "pending" while a late answer waits).
+ *     "malformed", "dropped" (FAKE_FAIL_RATE), or "pending" while a late
+ *     answer waits).
  *   POST /wallets/:name/behavior {mode: normal|error|late|silent,
  *       methods (default all), error_code (default INTERNAL),
  *       error_message, delay_ms, count (default unlimited)}
@@ -142,6 +151,28 @@ if (!Number.isSafeInteger(ENV_OFFSET) || !Number.isSafeInteger(PORT)) {
   console.error('wallet fake: WALLET_NOW_OFFSET and WALLET_PORT must be ' +
     'integers');
   process.exit(2);
+}
+/* FAKE_FAIL_RATE and FAKE_FAIL_SEED: see the top of this file. */
+const FAIL_RATE = process.env.FAKE_FAIL_RATE || '0';
+const FAIL_SEED = process.env.FAKE_FAIL_SEED || '1';
+if (!/^(0|1|0?\.\d+|1\.0*)$/.test(FAIL_RATE) || !/^\d+$/.test(FAIL_SEED)) {
+  console.error('wallet fake: FAKE_FAIL_RATE must be a number from 0 to 1 ' +
+    'and FAKE_FAIL_SEED a whole number');
+  process.exit(2);
+}
+let failState = Number(FAIL_SEED) % 4294967296 || 1;
+/* xorshift32: the next number of the sequence, in [0, 1). */
+function failDraw() {
+  failState = (failState ^ (failState << 13)) >>> 0;
+  failState = (failState ^ (failState >>> 17)) >>> 0;
+  failState = (failState ^ (failState << 5)) >>> 0;
+  return failState / 4294967296;
+}
+/* How this request fails under FAKE_FAIL_RATE: 'error', 'drop' or null. */
+function randomFailure() {
+  if (Number(FAIL_RATE) === 0 || failDraw() >= Number(FAIL_RATE))
+    return null;
+  return failDraw() < 0.5 ? 'error' : 'drop';
 }
 
 const MAX_BODY = 64 * 1024;
@@ -622,6 +653,20 @@ async function serve(w, method, params) {
     await sleep(b.delay_ms);
   if (gen !== epoch || w.closed) {
     entry.outcome = 'dropped by reset';
+    return never();
+  }
+  const random = b === null ? randomFailure() : null;
+  if (random === 'error') {
+    entry.behavior = 'random error';
+    return finish(entry, { result: null, error: { code: 'INTERNAL',
+      message: 'the wallet failed (FAKE_FAIL_RATE)' } });
+  }
+  if (random === 'drop') {
+    entry.behavior = 'random drop';
+    try {
+      RUN[method](w, params);
+    } catch { /* a failure is dropped all the same */ }
+    entry.outcome = 'dropped';
     return never();
   }
   if (b?.mode === 'error')

@@ -52,6 +52,13 @@
  * body's leaf keys, the keys zooid would drop, the body with every
  * secret value replaced by "[redacted]", and any fault applied; never a
  * secret value). Prints "listening <port>" on stdout once ready.
+ * FAKE_FAIL_RATE (0 to 1, default 0: off) fails that share of the
+ * authenticated requests no scripted fault took, before they act: half
+ * 500 with zooid's JSON error, half 503 in plain text (what a proxy in
+ * front of zooid answers while it restarts), logged with "fault":
+ * "random 500" or "random 503". Which requests fail comes from a
+ * generator seeded with FAKE_FAIL_SEED (default 1): the same requests in
+ * the same order fail the same way.
  *
  * Control: paths under /__ do not exist in zooid; they answer on any Host
  * and need no auth (the fake listens on 127.0.0.1 only).
@@ -95,6 +102,22 @@ try {
 }
 
 const PORT = Number(process.env.ZOOID_FAKE_PORT || 0);
+/* FAKE_FAIL_RATE and FAKE_FAIL_SEED: see the top of this file. */
+const FAIL_RATE = process.env.FAKE_FAIL_RATE || '0';
+const FAIL_SEED = process.env.FAKE_FAIL_SEED || '1';
+if (!/^(0|1|0?\.\d+|1\.0*)$/.test(FAIL_RATE) || !/^\d+$/.test(FAIL_SEED)) {
+  console.error('zooid fake: FAKE_FAIL_RATE must be a number from 0 to 1 ' +
+    'and FAKE_FAIL_SEED a whole number');
+  process.exit(2);
+}
+let failState = Number(FAIL_SEED) % 4294967296 || 1;
+/* xorshift32: the next number of the sequence, in [0, 1). */
+function failDraw() {
+  failState = (failState ^ (failState << 13)) >>> 0;
+  failState = (failState ^ (failState >>> 17)) >>> 0;
+  failState = (failState ^ (failState << 5)) >>> 0;
+  return failState / 4294967296;
+}
 const LOG = process.env.ZOOID_FAKE_LOG || '';
 const MAX_BODY = 1 << 20;
 const NIP98_KIND = 27235;
@@ -573,6 +596,12 @@ async function api(req, url, raw, entry) {
   if (f) {
     entry.fault = `fail ${f.status}`;
     return jsonError(f.status, f.error);
+  }
+  if (Number(FAIL_RATE) > 0 && failDraw() < Number(FAIL_RATE)) {
+    const st = failDraw() < 0.5 ? 500 : 503;
+    entry.fault = `random ${st}`;
+    return st === 500 ? jsonError(500, 'internal error (FAKE_FAIL_RATE)') :
+      plain(503, 'Service Unavailable\n');
   }
   return run(id, raw, entry);
 }
