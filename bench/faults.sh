@@ -53,6 +53,12 @@
 #   BENCH_WEBHOOK_RATE    signed events made per second of load (default
 #                         1200; a thread that runs out sends GET /plans)
 #   FAULTS_MIX            the route weights (bench/faults.lua)
+#   FAULTS_CHAOS=1        also kill -9 a caravel-api child every 3 s (its
+#                         parent forks another) and restart nginx (QUIT,
+#                         then start again) halfway: the checks above must
+#                         still hold, and the only extra 5xx allowed is
+#                         nginx's 503 "unavailable" for a request a killed
+#                         child held, at most one per kill
 #   KEEP_TMP=1            keep the work directory (logs, database)
 # It takes DURATION plus about a minute; every process it starts is
 # stopped by its pid.
@@ -416,6 +422,38 @@ dms()
 	done
 }
 
+# chaos (FAULTS_CHAOS=1): while the load runs, kill -9 one child of
+# caravel-api every 3 s; each kill is a line of $B/kills.
+chaos()
+{
+	while [ ! -e "$B/stop" ]; do
+		sleep 3
+		_c=$(awk -v p="$api_pid" '$4 == p { print $1; exit }' \
+		    /proc/[0-9]*/stat 2> /dev/null)
+		[ -n "$_c" ] && kill -9 "$_c" 2> /dev/null &&
+		    echo "$_c" >> "$B/kills"
+	done
+}
+
+# restart_nginx: QUIT lets it finish what it holds; the same config
+# starts it again on the same port (connections meanwhile are refused).
+restart_nginx()
+{
+	kill -QUIT "$nginx_pid" 2> /dev/null
+	wait "$nginx_pid" 2> /dev/null
+	"$NGINX" -p "$B/nginx/" -c "$B/nginx/nginx.conf" \
+	    -e "$B/nginx/error.log" < /dev/null >> "$B/nginx/stdout.log" 2>&1 &
+	_old=$nginx_pid
+	nginx_pid=$!
+	pids=$(for p in $pids; do
+		[ "$p" = "$_old" ] && p=$nginx_pid
+		printf ' %s' "$p"
+	done)
+	wait_for 100 nginx_up || die "nginx did not start again"
+	echo "faults: nginx restarted under load" >&2
+}
+
+: > "$B/kills"
 mark_log=$(wc -l < "$B/nginx/faults.log")
 mark_zooid=$(wc -l < "$ZLOG")
 mark_stripe=$(wc -l < "$SLOG")
@@ -431,12 +469,22 @@ for w in infra billing robot; do
 done
 dms &
 loops="$loops $!"
+if [ "${FAULTS_CHAOS:-0}" = 1 ]; then
+	chaos &
+	loops="$loops $!"
+fi
 pids="$pids $loops"
 t0=$(date +%s.%N)
 env FAULTS_PLAN="$PLAN" FAULTS_EVENTS="$B/events" FAULTS_OUT="$B/wrk" \
     FAULTS_SUBDOMAIN_PREFIX="fl$$" "$WRK" -t"$THREADS" -c"$CONNS" \
     -d"${secs}s" --latency -s "$srcdir/bench/faults.lua" "$API" \
-    > "$B/wrk.out" 2>&1 || die "wrk failed: $(tail -n 5 "$B/wrk.out")"
+    > "$B/wrk.out" 2>&1 &
+wrk_pid=$!
+if [ "${FAULTS_CHAOS:-0}" = 1 ]; then
+	sleep $((secs / 2))
+	restart_nginx
+fi
+wait "$wrk_pid" || die "wrk failed: $(tail -n 5 "$B/wrk.out")"
 t1=$(date +%s.%N)
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 touch "$B/stop"
@@ -547,9 +595,19 @@ zmembers=$(jq -r 'select(.method == "GET" and (.path | endswith("/members")))
 wrk_codes=$(awk '$1 == "E" { print $2 " " $3 }' "$B/wrk.all" | tally)
 other_codes=$(awk '$1 == "E" && !($2 == 502 && $3 == "zooid-error")' \
     "$B/wrk.all" | wc -l)
+# With FAULTS_CHAOS, nginx answers 503 "unavailable" for a request a
+# killed child held: at most one per kill.
+kills=$(wc -l < "$B/kills")
+chaos503=0
+if [ "$kills" -gt 0 ]; then
+	chaos503=$(awk -F'\t' '$2 == 503' "$B/routes" | wc -l)
+	other_codes=$(awk '$1 == "E" && !($2 == 502 && $3 == "zooid-error") &&
+	    !($2 == 503 && $3 == "unavailable")' "$B/wrk.all" | wc -l)
+	[ "$chaos503" -le "$kills" ] || other_codes=$((other_codes + 1))
+fi
 expected5xx=0
 if [ "$put502" = "$zmembers" ] && [ "$other_codes" = 0 ]; then
-	expected5xx=$put502
+	expected5xx=$((put502 + chaos503))
 fi
 unexpected5xx=$((n5xx - expected5xx))
 # PUT /relays/:id: one update_relay activity per 200 (and perhaps one for
@@ -871,12 +929,21 @@ echo "Expected 5xx: PUT /relays/:id asks zooid for the relay's members before"
 echo "a plan change (api.md §5) and answers 502 zooid-error, writing nothing,"
 echo "when zooid fails; one such 502 is expected for each members call the"
 echo "fake zooid failed, and no other 5xx."
+if [ "$kills" -gt 0 ]; then
+	echo "Chaos: $kills caravel-api children killed with SIGKILL, nginx" \
+	    "restarted once; $chaos503 x 503 unavailable from nginx for a" \
+	    "request a killed child held (at most one per kill)."
+fi
 verdict "$unexpected5xx" "5xx from the API: $n5xx in all, $expected5xx" \
     "expected ($put502 x 502 zooid-error of PUT /relays/:id for" \
     "$zmembers members calls the fake zooid failed), $unexpected5xx" \
     "unexpected (5xx bodies wrk read: ${wrk_codes:-none})"
+# A child killed after its commit (FAULTS_CHAOS) wrote its row too.
+put503=$(awk -F'\t' '$1 == "PUT /relays/:id" && $2 == 503' "$B/routes" |
+    wc -l)
+[ "$kills" -gt 0 ] || put503=0
 verdict "$(ok "$put_rows" -ge "$put200" -a \
-    "$put_rows" -le $((put200 + put499)))" \
+    "$put_rows" -le $((put200 + put499 + put503)))" \
     "PUT /relays/:id: $put200 answered 200 ($put499 499), $put_rows" \
     "update_relay activity rows: one for each, none for a 502"
 verdict "$(ok "$missing_relays" = 0 -a "$n201" -gt 0 -a \
