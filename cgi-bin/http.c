@@ -125,8 +125,10 @@ struct db *
 app_db(struct app *app)
 {
 	if (app->db == NULL && app->cfg.dbpath != NULL)
-		if ((app->db = db_open(app->cfg.dbpath)) != NULL)
+		if ((app->db = db_open(app->cfg.dbpath)) != NULL) {
 			db_api_checkpoints(app->db);
+			db_queue_writers(app->db);
+		}
 	return app->db;
 }
 

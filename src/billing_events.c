@@ -57,13 +57,15 @@ apply_invoice(struct db *db, struct arena *a, struct json_object *obj,
 	ev->tenant = t.pubkey;
 	inv.tenant = t.pubkey;
 	if ((rc = db_invoice_put(db, &inv, now)) == DB_DONE) {
-		say(a, ev, "invoice %s not changed: the event is older than "
-		    "what the mirror holds", inv.id);
-		return DB_OK;
-	}
-	if (rc != DB_OK)
+		say(a, ev, "invoice %s not changed: the mirror holds this or "
+		    "a later state", inv.id);
+		/* A repeat of "paid" still ends the debt, if any is left. */
+		if (strcmp(inv.status, "paid") != 0)
+			return DB_OK;
+	} else if (rc != DB_OK)
 		return rc;
-	say(a, ev, "invoice %s is %s", inv.id, inv.status);
+	else
+		say(a, ev, "invoice %s is %s", inv.id, inv.status);
 	if (strcmp(inv.status, "paid") == 0) {
 		/* Paid: the debt is gone; the worker restores relays. */
 		if ((rc = db_tenant_clear_past_due(db, t.pubkey)) == DB_OK)

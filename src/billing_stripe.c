@@ -363,8 +363,8 @@ resolve_create(struct billing *b, struct arena *a, const struct tenant *t,
 		    "subscription; starting over", t->pubkey,
 		    (long long)c->started_at);
 		if (db_subcreate_delete(b->db, t->pubkey) != DB_OK ||
-		    db_tenant_forget_subscription(b->db, t->pubkey, NULL,
-		    NULL) == DB_ERROR)
+		    !db_wrote(db_tenant_forget_subscription(b->db, t->pubkey,
+		    NULL, NULL)))
 			return -1;
 		return 0;
 	}
@@ -675,9 +675,9 @@ billing_mark_paid(struct billing *b, struct arena *a, const char *id)
 	inv.tenant = old.tenant;
 	if (db_begin(b->db) != DB_OK)
 		return -1;
-	if (db_invoice_put(b->db, &inv, clock_now()) == DB_ERROR ||
+	if (!db_wrote(db_invoice_put(b->db, &inv, clock_now())) ||
 	    (strcmp(inv.status, "paid") == 0 &&
-	    db_tenant_clear_past_due(b->db, old.tenant) == DB_ERROR) ||
+	    !db_wrote(db_tenant_clear_past_due(b->db, old.tenant))) ||
 	    db_commit(b->db) != DB_OK) {
 		db_rollback(b->db);
 		return -1;

@@ -4,26 +4,46 @@
  */
 #include "config.h"
 
+#include <sys/file.h>
+#include <sys/time.h>
+
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "db.h"
 
+/* Monotonic microseconds. */
+static int64_t
+mono_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
 /*
- * SQLite's own busy handler sleeps up to 100 ms at a time; a request
- * waiting for a writer wants to retry within a millisecond or two, up to
- * the same overall bound.
+ * SQLite's own busy handler sleeps up to 100 ms at a time; a writer here
+ * holds the lock for a few hundred microseconds, so a request waiting
+ * for it retries every 100 us at first (a longer sleep leaves the lock
+ * idle while everyone sleeps), then every millisecond, up to busy_ms in
+ * all, measured on the clock.
  */
 static int
 db_busy(void *arg, int count)
 {
-	const int *limit_ms = arg;
-	int wait = count < 10 ? 1 : count < 50 ? 2 : 5;
+	struct db *db = arg;
+	int64_t now = mono_us();
 
-	if ((long)count * 5 > *limit_ms)
+	if (count == 0)
+		db->busy_since_us = now;
+	if (now - db->busy_since_us >= (int64_t)db->busy_ms * 1000)
 		return 0;
-	usleep((useconds_t)wait * 1000);
+	usleep(count < 50 ? 100 : 1000);
 	return 1;
 }
 
@@ -36,6 +56,7 @@ db_open(const char *path)
 
 	db_fault_install();
 	db = xcalloc(1, sizeof(*db));
+	db->queue_fd = -1;
 	db->path = xstrdup(path);
 	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -73,7 +94,7 @@ void
 db_set_busy(struct db *db, int ms)
 {
 	db->busy_ms = ms;
-	sqlite3_busy_handler(db->h, db_busy, &db->busy_ms);
+	sqlite3_busy_handler(db->h, db_busy, db);
 }
 
 void
@@ -86,6 +107,8 @@ db_close(struct db *db)
 	for (i = 0; i < STMT__MAX; i++)
 		sqlite3_finalize(db->stmt[i]);
 	sqlite3_close(db->h);
+	if (db->queue_fd >= 0)
+		close(db->queue_fd);
 	free(db->path);
 	free(db);
 }
@@ -162,10 +185,78 @@ db_exec(struct db *db, enum stmt st)
 	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc;
 }
 
+static void
+on_alarm(int sig)
+{
+	(void)sig; /* only to interrupt flock(2) */
+}
+
+/*
+ * Take the writers' queue: at once if free, else wait in flock(2) (the
+ * kernel wakes the next waiter the moment it is freed) for at most
+ * busy_ms, by an interval timer whose signal interrupts the wait.
+ */
+static int
+queue_take(struct db *db)
+{
+	struct sigaction sa, old;
+	struct itimerval t, off;
+	int rc;
+
+	if (flock(db->queue_fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	memset(&t, 0, sizeof(t));
+	memset(&off, 0, sizeof(off));
+	sa.sa_handler = on_alarm; /* no SA_RESTART: flock returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	t.it_value.tv_sec = db->busy_ms / 1000;
+	t.it_value.tv_usec = (db->busy_ms % 1000) * 1000;
+	sigaction(SIGALRM, &sa, &old);
+	setitimer(ITIMER_REAL, &t, NULL);
+	rc = flock(db->queue_fd, LOCK_EX);
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	if (rc == -1)
+		log_warnx("%s: no turn to write within %d ms", db->path,
+		    db->busy_ms);
+	return rc;
+}
+
+static void
+queue_give(struct db *db)
+{
+	if (db->queue_held) {
+		(void)flock(db->queue_fd, LOCK_UN);
+		db->queue_held = 0;
+	}
+}
+
+void
+db_queue_writers(struct db *db)
+{
+	char *path;
+
+	path = xasprintf("%s.writers.lock", db->path);
+	if ((db->queue_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660)) ==
+	    -1)
+		log_warn("%s (writers wait on SQLite's lock instead)", path);
+	free(path);
+}
+
 enum dbrc
 db_begin(struct db *db)
 {
-	return db_exec(db, STMT_BEGIN);
+	enum dbrc rc;
+
+	if (db->queue_fd >= 0 && !db->queue_held) {
+		if (queue_take(db) == -1)
+			return DB_BUSY;
+		db->queue_held = 1;
+	}
+	if ((rc = db_exec(db, STMT_BEGIN)) != DB_OK)
+		queue_give(db);
+	return rc;
 }
 
 enum dbrc
@@ -175,6 +266,12 @@ db_commit(struct db *db)
 
 	if ((rc = db_exec(db, STMT_COMMIT)) != DB_OK)
 		db_rollback(db);
+	queue_give(db);
+	if (db->checkpoint_frames > 0 &&
+	    db->wal_frames >= db->checkpoint_frames) {
+		db->wal_frames = 0;
+		db_checkpoint(db);
+	}
 	return rc;
 }
 
@@ -183,6 +280,7 @@ db_rollback(struct db *db)
 {
 	if (!sqlite3_get_autocommit(db->h))
 		(void)db_exec(db, STMT_ROLLBACK);
+	queue_give(db);
 }
 
 int

@@ -34,7 +34,6 @@ enum stmt {
 	STMT_USER_VERSION,
 	STMT_DATA_VERSION,
 	STMT_CHECKPOINT,
-	STMT_API_AUTOCHECKPOINT,
 	STMT_PLAN_LIST,
 	STMT_PLAN_GET,
 	STMT_TENANT_GET,
@@ -126,6 +125,11 @@ struct db {
 	sqlite3_stmt *stmt[STMT__MAX]; /* prepared lazily, persistent */
 	char *path;
 	int busy_ms; /* how long a statement waits for a lock */
+	int64_t busy_since_us; /* when the current wait began */
+	int queue_fd; /* the writers' queue (db_queue_writers), or -1 */
+	int queue_held;
+	int wal_frames; /* after the last commit (db_api_checkpoints) */
+	int checkpoint_frames; /* 0: SQLite's autocheckpoint */
 	unsigned long disk_errors; /* writes the disk refused (DB_DISK) */
 };
 
@@ -146,14 +150,24 @@ extern const size_t db_migrations_count;
  */
 struct db *db_open(const char *path);
 void db_close(struct db *);
-/* Wait up to ms for another connection's lock, retrying every 1-5 ms. */
+/* Wait up to ms for another connection's lock (see db_busy in db.c). */
 void db_set_busy(struct db *, int ms);
+/*
+ * From now on db_begin() first takes a turn on "<path>.writers.lock"
+ * (flock), waiting at most the busy time: processes that all do this
+ * hand the write lock on in order instead of polling SQLite's lock (the
+ * API's children, which write in short bursts). Uses SIGALRM while it
+ * waits. Without the file (no permission) nothing changes.
+ */
+void db_queue_writers(struct db *);
 /*
  * Tests only: with CARAVEL_TEST_DISK_FULL set, writes fail with
  * SQLITE_FULL while the file it names exists (db_fault.c). db_open()
  * calls it; without the variable it does nothing.
  */
 void db_fault_install(void);
+/* A write that worked: it changed rows (DB_OK) or had none to change. */
+#define db_wrote(rc) ((rc) == DB_OK || (rc) == DB_DONE)
 sqlite3_stmt *db_stmt(struct db *, enum stmt);
 enum dbrc db_step(struct db *, sqlite3_stmt *);
 enum dbrc db_exec(struct db *, enum stmt); /* step once, then reset */
@@ -219,8 +233,11 @@ int db_health(struct db *); /* 0: reachable and schema current */
 int64_t db_data_version(struct db *);
 /*
  * Checkpoints belong to the workers, which run every minute: the API only
- * checkpoints past a large WAL, so requests rarely pay for one.
+ * checkpoints past DB_API_CHECKPOINT_FRAMES of WAL, so requests rarely
+ * pay for one, and then after its commit has given the writers' turn on
+ * (SQLite's own autocheckpoint would run inside COMMIT, holding it).
  */
+#define DB_API_CHECKPOINT_FRAMES 10000
 void db_api_checkpoints(struct db *);
 void db_checkpoint(struct db *);
 

@@ -109,10 +109,24 @@ db_data_version(struct db *db)
 	return v;
 }
 
+/* sqlite3_wal_hook(): the WAL's size after each commit. */
+static int
+wal_size(void *arg, sqlite3 *h, const char *name, int frames)
+{
+	struct db *db = arg;
+
+	(void)h;
+	(void)name;
+	db->wal_frames = frames;
+	return SQLITE_OK;
+}
+
 void
 db_api_checkpoints(struct db *db)
 {
-	(void)db_exec(db, STMT_API_AUTOCHECKPOINT);
+	/* In place of SQLite's autocheckpoint, which runs inside COMMIT. */
+	sqlite3_wal_hook(db->h, wal_size, db);
+	db->checkpoint_frames = DB_API_CHECKPOINT_FRAMES;
 }
 
 /* A passive checkpoint: copies what it can, never waits for readers. */

@@ -14,7 +14,6 @@ const char *const stmts[STMT__MAX] = {
 	[STMT_DATA_VERSION] = "PRAGMA data_version",
 	[STMT_CHECKPOINT] = "PRAGMA wal_checkpoint(PASSIVE)",
 	/* 10,000 pages: about 40 MB of WAL, a safety net without cron. */
-	[STMT_API_AUTOCHECKPOINT] = "PRAGMA wal_autocheckpoint = 10000",
 	[STMT_PLAN_LIST] =
 	    "SELECT id, name, amount, members, blossom, livekit, "
 	    "stripe_price_setting FROM plan ORDER BY position, id",
@@ -248,8 +247,7 @@ const char *const stmts[STMT__MAX] = {
 	    "tenant, object_id, effect) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[STMT_STRIPE_EVENT_LIST] =
 	    "SELECT id, type, created, received_at, tenant, object_id, effect "
-	    "FROM stripe_event ORDER BY received_at DESC, rowid DESC "
-	    "LIMIT ?1",
+	    "FROM stripe_event ORDER BY rowid DESC LIMIT ?1", /* arrival */
 	[STMT_PRICE_GET] =
 	    "SELECT price, fetched_at FROM btc_price WHERE currency = 'usd'",
 	[STMT_PRICE_PUT] =
@@ -315,7 +313,24 @@ const char *const stmts[STMT__MAX] = {
 	    "WHERE excluded.tenant = invoice.tenant AND "
 	    "(" INVOICE_RANK("excluded.status") " > "
 	    INVOICE_RANK("invoice.status") " OR excluded.status = "
-	    "invoice.status)",
+	    "invoice.status) AND "
+	    /* A repeat of what the mirror holds writes nothing (no page). */
+	    "(excluded.status, excluded.currency, excluded.amount_due, "
+	    "excluded.amount_paid, excluded.period_start, excluded.period_end, "
+	    "excluded.due_date, coalesce(excluded.paid_at, invoice.paid_at), "
+	    "coalesce(excluded.voided_at, invoice.voided_at), "
+	    "coalesce(excluded.hosted_invoice_url, invoice.hosted_invoice_url), "
+	    "coalesce(excluded.subscription_id, invoice.subscription_id), "
+	    "excluded.paid_out_of_band, "
+	    "max(excluded.attempt_count, invoice.attempt_count), "
+	    "coalesce(excluded.billing_reason, invoice.billing_reason), "
+	    "coalesce(invoice.paid_via, excluded.paid_via)) IS NOT "
+	    "(invoice.status, invoice.currency, invoice.amount_due, "
+	    "invoice.amount_paid, invoice.period_start, invoice.period_end, "
+	    "invoice.due_date, invoice.paid_at, invoice.voided_at, "
+	    "invoice.hosted_invoice_url, invoice.subscription_id, "
+	    "invoice.paid_out_of_band, invoice.attempt_count, "
+	    "invoice.billing_reason, invoice.paid_via)",
 	[STMT_INVOICE_OPEN_COUNT] =
 	    "SELECT count(*) FROM invoice WHERE tenant = ?1 AND status = 'open'",
 	[STMT_INVOICE_DUE_DM] =

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -238,6 +239,91 @@ START_TEST(views_answer)
 }
 END_TEST
 
+static int
+count_rows(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int n = -1;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int64_t
+ms_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * The writers' queue (db_queue_writers): a writer that cannot get its
+ * turn within the busy time gets DB_BUSY and writes nothing; writers that
+ * take turns all commit.
+ */
+START_TEST(writers_take_turns)
+{
+	struct db *db;
+	char lock[640];
+	pid_t pid[4];
+	int i, status;
+
+	ck_assert_ptr_nonnull(db = db_open(path));
+	ck_assert_int_eq(exec_sql(db, "CREATE TABLE t (x INTEGER)"), SQLITE_OK);
+	db_queue_writers(db);
+	snprintf(lock, sizeof(lock), "%s.writers.lock", path);
+	ck_assert_int_eq(access(lock, F_OK), 0);
+	ck_assert_int_eq(db_begin(db), DB_OK);
+	ck_assert_int_eq(exec_sql(db, "INSERT INTO t VALUES (1)"), SQLITE_OK);
+	ck_assert_int_ne(pid[0] = fork(), -1);
+	if (pid[0] == 0) {
+		struct db *d = db_open(path);
+		int64_t t0 = ms_now(), took;
+		int ok;
+
+		db_set_busy(d, 200);
+		db_queue_writers(d);
+		ok = db_begin(d) == DB_BUSY;
+		took = ms_now() - t0;
+		_exit(ok && took >= 150 && took < 5000 ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid[0], &status, 0), pid[0]);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "a writer without its turn did not give up after its busy time");
+	ck_assert_int_eq(db_commit(db), DB_OK);
+
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_ne(pid[i] = fork(), -1);
+		if (pid[i] == 0) {
+			struct db *d = db_open(path);
+			int j, ok = d != NULL;
+
+			db_set_busy(d, 5000);
+			db_queue_writers(d);
+			for (j = 0; ok && j < 50; j++)
+				ok = db_begin(d) == DB_OK && exec_sql(d,
+				    "INSERT INTO t VALUES (2)") == SQLITE_OK &&
+				    db_commit(d) == DB_OK;
+			db_close(d);
+			_exit(ok ? 0 : 1);
+		}
+	}
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(waitpid(pid[i], &status, 0), pid[i]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "writer %d failed", i);
+	}
+	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM t"), 201);
+	db_close(db);
+}
+END_TEST
+
 START_TEST(refuses_newer_schema)
 {
 	struct db *db;
@@ -266,6 +352,7 @@ main(void)
 	tcase_add_test(tc, plans_are_seeded);
 	tcase_add_test(tc, constraints_refuse_bad_rows);
 	tcase_add_test(tc, views_answer);
+	tcase_add_test(tc, writers_take_turns);
 	tcase_add_test(tc, refuses_newer_schema);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
