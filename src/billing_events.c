@@ -38,7 +38,7 @@ static enum dbrc
 apply_invoice(struct db *db, struct arena *a, struct json_object *obj,
     struct billing_event *ev, int64_t now)
 {
-	struct invoice inv;
+	struct invoice inv, mirror;
 	struct tenant t;
 	const char *customer, *why;
 	enum dbrc rc;
@@ -57,11 +57,22 @@ apply_invoice(struct db *db, struct arena *a, struct json_object *obj,
 	ev->tenant = t.pubkey;
 	inv.tenant = t.pubkey;
 	if ((rc = db_invoice_put(db, &inv, now)) == DB_DONE) {
-		say(a, ev, "invoice %s not changed: the mirror holds this or "
-		    "a later state", inv.id);
-		/* A repeat of "paid" still ends the debt, if any is left. */
-		if (strcmp(inv.status, "paid") != 0)
-			return DB_OK;
+		/*
+		 * Nothing written: the mirror holds this very state (a
+		 * repeat, whose effects below still apply: a failed card
+		 * attempt on an invoice already mirrored as open) or a later
+		 * one. A repeat of "paid" always ends the debt, if any is left.
+		 */
+		if ((rc = db_invoice_get(db, a, inv.id, &mirror)) != DB_OK)
+			return rc;
+		if (strcmp(mirror.status, inv.status) != 0) {
+			say(a, ev, "invoice %s not changed: the mirror holds a "
+			    "later state (%s)", inv.id, mirror.status);
+			if (strcmp(inv.status, "paid") != 0)
+				return DB_OK;
+		} else
+			say(a, ev, "invoice %s is %s (as mirrored)", inv.id,
+			    inv.status);
 	} else if (rc != DB_OK)
 		return rc;
 	else
