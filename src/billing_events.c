@@ -42,6 +42,7 @@ apply_invoice(struct db *db, struct arena *a, struct json_object *obj,
 	struct tenant t;
 	const char *customer, *why;
 	enum dbrc rc;
+	int failed;
 
 	if (stripe_invoice_parse(a, obj, &inv, &customer, &why) == -1) {
 		say(a, ev, "ignored: %s", why);
@@ -56,23 +57,26 @@ apply_invoice(struct db *db, struct arena *a, struct json_object *obj,
 		return rc;
 	ev->tenant = t.pubkey;
 	inv.tenant = t.pubkey;
+	failed = strcmp(ev->type, "invoice.payment_failed") == 0 &&
+	    strcmp(inv.status, "open") == 0;
 	if ((rc = db_invoice_put(db, &inv, now)) == DB_DONE) {
 		/*
-		 * Nothing written: the mirror holds this very state (a
-		 * repeat, whose effects below still apply: a failed card
-		 * attempt on an invoice already mirrored as open) or a later
-		 * one. A repeat of "paid" always ends the debt, if any is left.
+		 * Nothing written: the mirror holds this very state or a
+		 * later one. A "paid" still ends the debt, if any is left; a
+		 * failed card attempt counts if the mirror still says open
+		 * (the pass mirrored the invoice before Stripe's event came).
 		 */
-		if ((rc = db_invoice_get(db, a, inv.id, &mirror)) != DB_OK)
+		if (failed && (rc = db_invoice_get(db, a, inv.id, &mirror)) !=
+		    DB_OK)
 			return rc;
-		if (strcmp(mirror.status, inv.status) != 0) {
-			say(a, ev, "invoice %s not changed: the mirror holds a "
-			    "later state (%s)", inv.id, mirror.status);
-			if (strcmp(inv.status, "paid") != 0)
-				return DB_OK;
-		} else
-			say(a, ev, "invoice %s is %s (as mirrored)", inv.id,
-			    inv.status);
+		if (failed ? strcmp(mirror.status, "open") != 0 :
+		    strcmp(inv.status, "paid") != 0) {
+			say(a, ev, "invoice %s not changed: the mirror holds "
+			    "this or a later state", inv.id);
+			return DB_OK;
+		}
+		say(a, ev, "invoice %s is %s, as mirrored", inv.id,
+		    inv.status);
 	} else if (rc != DB_OK)
 		return rc;
 	else
@@ -84,8 +88,7 @@ apply_invoice(struct db *db, struct arena *a, struct json_object *obj,
 			    "due", inv.id);
 		return rc == DB_DONE ? DB_OK : rc;
 	}
-	if (strcmp(ev->type, "invoice.payment_failed") == 0 &&
-	    strcmp(inv.status, "open") == 0) {
+	if (failed) {
 		rc = db_tenant_set_past_due(db, t.pubkey, ev->created > 0 ?
 		    ev->created : now);
 		if (rc == DB_OK)

@@ -613,7 +613,7 @@ test('webhook: the mirror never moves backwards; unknown events and customers ar
   body = eventOf('invoice.finalized', { ...inv, status: 'open' })
   ok(await hook(body, header(body)))
   assert.equal(sql(`SELECT status FROM invoice WHERE id = ${q(inv.id)}`), 'paid')
-  assert.match(sql(`SELECT effect FROM stripe_event WHERE id = ${q(JSON.parse(body).id)}`), /holds a later state \(paid\)/)
+  assert.match(sql(`SELECT effect FROM stripe_event WHERE id = ${q(JSON.parse(body).id)}`), /holds this or a later state/)
   // Not ours: 200, and only the event is recorded.
   body = eventOf('charge.refunded', { id: 'ch_1', object: 'charge' })
   assert.equal(ok(await hook(body, header(body))).received, true)
