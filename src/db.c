@@ -47,8 +47,12 @@ db_busy(void *arg, int count)
 	return 1;
 }
 
-struct db *
-db_open(const char *path)
+/*
+ * Open the file at path (creating it only with create), with WAL, a busy
+ * timeout and foreign keys; the schema is the callers' business.
+ */
+static struct db *
+db_connect(const char *path, int create)
 {
 	struct db *db;
 	char *err = NULL;
@@ -58,8 +62,14 @@ db_open(const char *path)
 	db = xcalloc(1, sizeof(*db));
 	db->queue_fd = -1;
 	db->path = xstrdup(path);
+	if (!create && access(path, F_OK) == -1) {
+		log_warnx("database %s does not exist: check DATABASE_URL; "
+		    "only `caravel-admin migrate` creates a database", path);
+		goto fail;
+	}
 	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	    (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
 		log_warnx("%s: cannot open database: %s", path,
 		    db->h != NULL ? sqlite3_errmsg(db->h) : "out of memory");
 		goto fail;
@@ -82,12 +92,108 @@ db_open(const char *path)
 		sqlite3_free(err);
 		goto fail;
 	}
-	if (db_migrate(db) == -1)
-		goto fail;
 	return db;
 fail:
 	db_close(db);
 	return NULL;
+}
+
+struct db *
+db_open(const char *path)
+{
+	struct db *db;
+	int v;
+
+	if ((db = db_connect(path, 0)) == NULL)
+		return NULL;
+	if ((v = db_schema_version(db)) < 0) {
+		log_warnx("database %s: cannot read its schema version (not a "
+		    "Caravel database?)", path);
+		goto fail;
+	}
+	if (v < db_schema_latest()) {
+		log_warnx("database %s is at schema version %d; this program "
+		    "needs %d: run `caravel-admin migrate`", path, v,
+		    db_schema_latest());
+		goto fail;
+	}
+	/* Newer is fine: migrations only add (README, "Upgrading"). */
+	return db;
+fail:
+	db_close(db);
+	return NULL;
+}
+
+struct db *
+db_open_migrate(const char *path, char **backup)
+{
+	struct db *db;
+	char *dest = NULL;
+	int v;
+
+	*backup = NULL;
+	if ((db = db_connect(path, 1)) == NULL)
+		return NULL;
+	if ((v = db_schema_version(db)) < 0)
+		goto fail;
+	if (v > 0 && v < db_schema_latest()) {
+		dest = xasprintf("%s.schema-%d.%lld.bak", path, v,
+		    (long long)clock_now());
+		if (db_backup(db, dest) == -1)
+			goto fail;
+	}
+	if (db_migrate(db) == -1)
+		goto fail;
+	*backup = dest;
+	return db;
+fail:
+	free(dest);
+	db_close(db);
+	return NULL;
+}
+
+int
+db_backup(struct db *db, const char *dest)
+{
+	sqlite3 *to = NULL;
+	sqlite3_backup *b;
+	int rc;
+
+	if (access(dest, F_OK) == 0) {
+		log_warnx("%s already exists: a backup never overwrites", dest);
+		return -1;
+	}
+	if (sqlite3_open_v2(dest, &to, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		log_warnx("%s: cannot create the backup: %s", dest,
+		    to != NULL ? sqlite3_errmsg(to) : "out of memory");
+		sqlite3_close(to);
+		return -1;
+	}
+	/*
+	 * One step copies every page inside one read transaction, so the
+	 * copy is the database as of one commit, whatever writes meanwhile
+	 * (https://sqlite.org/backup.html).
+	 */
+	if ((b = sqlite3_backup_init(to, "main", db->h, "main")) == NULL)
+		rc = sqlite3_errcode(to);
+	else {
+		do {
+			rc = sqlite3_backup_step(b, -1);
+			if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+				usleep(10000);
+		} while (rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+		(void)sqlite3_backup_finish(b);
+	}
+	if (rc == SQLITE_DONE)
+		rc = sqlite3_exec(to, "PRAGMA journal_mode = DELETE", NULL, NULL,
+		    NULL);
+	if (rc != SQLITE_OK)
+		log_warnx("%s: backup failed: %s", dest, sqlite3_errmsg(to));
+	sqlite3_close(to);
+	if (rc != SQLITE_OK)
+		(void)unlink(dest);
+	return rc == SQLITE_OK ? 0 : -1;
 }
 
 void

@@ -144,11 +144,24 @@ extern const size_t db_migrations_count;
 
 /* db.c */
 /*
- * Open (creating it if needed) the database at path, set WAL, a busy
- * timeout and foreign keys, and apply pending migrations (safe when
- * several processes start at once). Returns NULL after logging.
+ * Open the existing database at path with WAL, a busy timeout and
+ * foreign keys. A missing file, or a schema older than this program's,
+ * is refused with a sentence that says what to do (NULL, logged); a
+ * newer schema is used, since migrations only add.
  */
 struct db *db_open(const char *path);
+/*
+ * caravel-admin migrate only: open or create the database and apply the
+ * pending migrations (safe when several processes start at once), after
+ * an online backup of a database that has a schema to change: *backup is
+ * then its path (free it), else NULL.
+ */
+struct db *db_open_migrate(const char *path, char **backup);
+/*
+ * Copy the database to dest (which must not exist) with SQLite's online
+ * backup: consistent as of one commit while others write. 0 or -1, logged.
+ */
+int db_backup(struct db *, const char *dest);
 void db_close(struct db *);
 /* Wait up to ms for another connection's lock (see db_busy in db.c). */
 void db_set_busy(struct db *, int ms);
@@ -225,7 +238,7 @@ char *db_col_text(struct arena *, sqlite3_stmt *, int);
 int db_migrate(struct db *);
 int db_schema_version(struct db *);
 int db_schema_latest(void);
-int db_health(struct db *); /* 0: reachable and schema current */
+int db_health(struct db *); /* 0: reachable, schema this one or newer */
 /*
  * SQLite's data_version: it changes when another connection commits, so
  * a process may keep what it read until then. -1 on error.

@@ -92,7 +92,7 @@ db_migrate(struct db *db)
 int
 db_health(struct db *db)
 {
-	return db_schema_version(db) == db_schema_latest() ? 0 : -1;
+	return db_schema_version(db) >= db_schema_latest() ? 0 : -1;
 }
 
 int64_t

@@ -120,19 +120,20 @@ worker_start(struct worker *w, const char *name, int argc, char **argv)
 		cfg_free(&w->cfg);
 		exit(0);
 	}
-	switch ((w->lock_fd = worker_lock_take(w->cfg.dbpath, w->name))) {
-	case -1:
-		cfg_free(&w->cfg);
-		exit(0);
-	case -2:
-		cfg_free(&w->cfg);
-		exit(1);
-	default:
-		break;
-	}
+	/* The database first: no lock file beside a database that is not. */
 	if ((w->db = db_open(w->cfg.dbpath)) == NULL) {
 		worker_finish(w);
 		exit(1);
+	}
+	switch ((w->lock_fd = worker_lock_take(w->cfg.dbpath, w->name))) {
+	case -1:
+		worker_finish(w);
+		exit(0);
+	case -2:
+		worker_finish(w);
+		exit(1);
+	default:
+		break;
 	}
 }
 

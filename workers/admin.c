@@ -58,14 +58,41 @@ when(struct arena *ar, int64_t t)
 	return arena_strdup(ar, buf);
 }
 
-/* migrate: create the database file if needed and apply migrations. */
+/*
+ * migrate: create the database file if needed and apply migrations, after
+ * an online backup of a database whose schema changes. The only command
+ * that creates or changes a schema (the others refuse an older one).
+ */
 static int
 cmd_migrate(struct admin *a, int argc, char **argv)
 {
+	char *backup;
+
 	(void)argc;
 	(void)argv;
+	if ((a->db = db_open_migrate(a->cfg.dbpath, &backup)) == NULL)
+		return 1;
+	if (backup != NULL)
+		printf("backed up the database to %s first\n", backup);
 	printf("database %s is at schema version %d\n", a->cfg.dbpath,
 	    db_schema_version(a->db));
+	free(backup);
+	return 0;
+}
+
+/* backup FILE: a consistent copy while the service runs. */
+static int
+cmd_backup(struct admin *a, int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "caravel-admin: backup needs one FILE, the copy "
+		    "to make (it must not exist)\n");
+		return 2;
+	}
+	if (db_backup(a->db, argv[1]) == -1)
+		return 1;
+	printf("backed up %s to %s (schema version %d)\n", a->cfg.dbpath,
+	    argv[1], db_schema_version(a->db));
 	return 0;
 }
 
@@ -430,11 +457,13 @@ out:
 static const struct command commands[] = {
 	{ "activity", cmd_activity, 1,
 	    "RELAY-ID [LIMIT]: a relay's activity, newest first" },
+	{ "backup", cmd_backup, 1,
+	    "FILE: copy the database to FILE, consistent while it is in use" },
 	{ "dm", cmd_dm, 1, "NPUB-OR-HEX TEXT: queue a DM from the robot" },
 	{ "invoices", cmd_invoices, 1,
 	    "[TENANT]: the invoice mirror, newest first" },
-	{ "migrate", cmd_migrate, 1,
-	    "create the database and apply pending migrations" },
+	{ "migrate", cmd_migrate, 0,
+	    "create the database or apply pending migrations (backed up first)" },
 	{ "outbox", cmd_outbox, 1,
 	    "[LIMIT]: queued, sent and failed DMs with their last error" },
 	{ "reconcile", cmd_reconcile, 1,

@@ -29,7 +29,7 @@ setup(void)
 
 	dir = tl_tmpdir();
 	snprintf(path, sizeof(path), "%s/billing.db", dir);
-	ck_assert_ptr_nonnull(db = db_open(path));
+	ck_assert_ptr_nonnull(db = tl_db_create(path));
 	ck_assert_int_eq(db_tenant_insert(db, PK, 1000, "cus_test"), DB_OK);
 }
 

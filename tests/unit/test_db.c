@@ -39,12 +39,37 @@ exec_sql(struct db *db, const char *sql)
 	return sqlite3_exec(db->h, sql, NULL, NULL, NULL);
 }
 
+static int
+count_rows(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int n = -1;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* The database as caravel-admin migrate makes it. */
+static struct db *
+fresh(void)
+{
+	char *backup;
+	struct db *db = db_open_migrate(path, &backup);
+
+	ck_assert_ptr_null(backup); /* nothing to back up in a new file */
+	return db;
+}
+
 START_TEST(migrates_to_latest)
 {
 	struct db *db;
 	sqlite3_stmt *s;
 
-	ck_assert_ptr_nonnull(db = db_open(path));
+	ck_assert_ptr_nonnull(db = fresh());
 	ck_assert_int_ge(db_schema_latest(), 1);
 	ck_assert_int_eq(db_schema_version(db), db_schema_latest());
 	ck_assert_int_eq(db_health(db), 0);
@@ -66,7 +91,7 @@ START_TEST(every_statement_prepares)
 	struct db *db;
 	size_t i;
 
-	ck_assert_ptr_nonnull(db = db_open(path));
+	ck_assert_ptr_nonnull(db = fresh());
 	for (i = 0; i < STMT__MAX; i++) {
 		ck_assert_msg(stmts[i] != NULL, "statement %zu has no SQL", i);
 		ck_assert_msg(db_stmt(db, (enum stmt)i) != NULL,
@@ -99,7 +124,7 @@ START_TEST(concurrent_first_open)
 		if (pid[i] == 0) {
 			int ok;
 
-			db = db_open(path);
+			db = fresh();
 			ok = db != NULL && db_schema_version(db) ==
 			    db_schema_latest();
 			db_close(db);
@@ -111,7 +136,7 @@ START_TEST(concurrent_first_open)
 		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		    "process %d failed to open", i);
 	}
-	ck_assert_ptr_nonnull(db = db_open(path));
+	ck_assert_ptr_nonnull(db = fresh());
 	ck_assert_int_eq(exec_sql(db, "SELECT count(*) FROM plan"), SQLITE_OK);
 	db_close(db);
 }
@@ -124,7 +149,7 @@ START_TEST(plans_are_seeded)
 	struct plan *v, p;
 	size_t n;
 
-	ck_assert_ptr_nonnull(db = db_open(path));
+	ck_assert_ptr_nonnull(db = fresh());
 	ck_assert_int_eq(db_plan_list(db, &a, &v, &n), DB_OK);
 	ck_assert_uint_eq(n, 3);
 	ck_assert_str_eq(v[0].id, "free");
@@ -192,7 +217,7 @@ START_TEST(constraints_refuse_bad_rows)
 	struct db *db;
 	size_t i;
 
-	ck_assert_ptr_nonnull(db = db_open(path));
+	ck_assert_ptr_nonnull(db = fresh());
 	ck_assert_int_eq(exec_sql(db, "INSERT INTO tenant (pubkey, created_at) "
 	    "VALUES (printf('%064d', 1), 1)"), SQLITE_OK);
 	ck_assert_int_eq(exec_sql(db, "INSERT INTO relay (id, tenant, "
@@ -216,7 +241,7 @@ START_TEST(views_answer)
 	char sql[128];
 	size_t i;
 
-	ck_assert_ptr_nonnull(db = db_open(path));
+	ck_assert_ptr_nonnull(db = fresh());
 	ck_assert_int_eq(exec_sql(db, "INSERT INTO tenant (pubkey, created_at) "
 	    "VALUES (printf('%064d', 1), 1); INSERT INTO relay (id, tenant, "
 	    "subdomain, schema, plan, secret_sealed, created_at, updated_at, "
@@ -239,19 +264,6 @@ START_TEST(views_answer)
 }
 END_TEST
 
-static int
-count_rows(struct db *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	int n = -1;
-
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return n;
-}
 
 static int64_t
 ms_now(void)
@@ -274,7 +286,7 @@ START_TEST(writers_take_turns)
 	pid_t pid[4];
 	int i, status;
 
-	ck_assert_ptr_nonnull(db = db_open(path));
+	ck_assert_ptr_nonnull(db = fresh());
 	ck_assert_int_eq(exec_sql(db, "CREATE TABLE t (x INTEGER)"), SQLITE_OK);
 	db_queue_writers(db);
 	snprintf(lock, sizeof(lock), "%s.writers.lock", path);
@@ -324,14 +336,58 @@ START_TEST(writers_take_turns)
 }
 END_TEST
 
-START_TEST(refuses_newer_schema)
+/* Only caravel-admin migrate creates a file: a typo is not a new database. */
+START_TEST(refuses_missing_file)
+{
+	ck_assert_ptr_null(db_open(path));
+	ck_assert_int_eq(access(path, F_OK), -1);
+}
+END_TEST
+
+/*
+ * An older schema is refused until caravel-admin migrate, which backs the
+ * database up first; a newer one is used (a program of the previous
+ * version under a migration that only adds).
+ */
+START_TEST(schema_older_refused_newer_used)
 {
 	struct db *db;
+	sqlite3 *copy;
+	sqlite3_stmt *st;
+	char *backup;
 
-	ck_assert_ptr_nonnull(db = db_open(path));
+	/* A database of the first release: migration 1 only. */
+	ck_assert_int_eq(sqlite3_open(path, &copy), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(copy, db_migrations[0].sql, NULL, NULL,
+	    NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(copy, "PRAGMA user_version = 1; "
+	    "PRAGMA journal_mode = WAL", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(copy);
+	ck_assert_ptr_null(db_open(path));
+
+	ck_assert_ptr_nonnull(db = db_open_migrate(path, &backup));
+	ck_assert_ptr_nonnull(backup);
+	ck_assert_int_eq(db_schema_version(db), db_schema_latest());
+	ck_assert_int_gt(count_rows(db, "SELECT count(*) FROM plan"), 0);
 	ck_assert_int_eq(exec_sql(db, "PRAGMA user_version = 999"), SQLITE_OK);
 	db_close(db);
-	ck_assert_ptr_null(db_open(path));
+	/* The copy is the database as it was before: schema 1, its rows. */
+	ck_assert_int_eq(sqlite3_open_v2(backup, &copy, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(copy, "SELECT (SELECT user_version "
+	    "FROM pragma_user_version), (SELECT count(*) FROM plan)", -1, &st,
+	    NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 1);
+	ck_assert_int_gt(sqlite3_column_int(st, 1), 0);
+	sqlite3_finalize(st);
+	sqlite3_close(copy);
+	/* A backup never overwrites. */
+	ck_assert_ptr_nonnull(db = db_open(path));
+	ck_assert_int_eq(db_backup(db, backup), -1);
+	ck_assert_int_eq(db_health(db), 0);
+	db_close(db);
+	free(backup);
 }
 END_TEST
 
@@ -353,7 +409,8 @@ main(void)
 	tcase_add_test(tc, constraints_refuse_bad_rows);
 	tcase_add_test(tc, views_answer);
 	tcase_add_test(tc, writers_take_turns);
-	tcase_add_test(tc, refuses_newer_schema);
+	tcase_add_test(tc, refuses_missing_file);
+	tcase_add_test(tc, schema_older_refused_newer_used);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

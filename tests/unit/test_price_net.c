@@ -84,7 +84,7 @@ fixture(struct config *c, const char *name, const char *override)
 	fclose(f);
 	ck_assert_msg(cfg_load(c, path, errbuf, sizeof(errbuf)) == 0, "%s",
 	    errbuf);
-	ck_assert_ptr_nonnull(db = db_open(c->dbpath));
+	ck_assert_ptr_nonnull(db = tl_db_create(c->dbpath));
 	return db;
 }
 

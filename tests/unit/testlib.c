@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "db.h"
 #include "testlib.h"
 
 const char *
@@ -109,4 +110,14 @@ tl_rmdir(const char *dir)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
+}
+
+struct db *
+tl_db_create(const char *path)
+{
+	char *backup;
+	struct db *db = db_open_migrate(path, &backup);
+
+	free(backup);
+	return db;
 }

@@ -22,5 +22,8 @@ void tl_hex(const char *hex, unsigned char *out, size_t n);
 /* A fresh temporary directory (caller removes it with tl_rmdir). */
 char *tl_tmpdir(void);
 void tl_rmdir(const char *);
+struct db;
+/* A new database at path, as caravel-admin migrate makes it, or NULL. */
+struct db *tl_db_create(const char *path);
 
 #endif
