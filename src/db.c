@@ -152,11 +152,28 @@ fail:
 	return NULL;
 }
 
+/* Copy every page of from into to ("main" of each), one step. */
+static int
+copy_pages(sqlite3 *to, sqlite3 *from)
+{
+	sqlite3_backup *b;
+	int rc;
+
+	if ((b = sqlite3_backup_init(to, "main", from, "main")) == NULL)
+		return sqlite3_errcode(to);
+	do {
+		rc = sqlite3_backup_step(b, -1);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			usleep(10000);
+	} while (rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	(void)sqlite3_backup_finish(b);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 int
 db_backup(struct db *db, const char *dest)
 {
 	sqlite3 *to = NULL;
-	sqlite3_backup *b;
 	int rc;
 
 	if (access(dest, F_OK) == 0) {
@@ -175,17 +192,8 @@ db_backup(struct db *db, const char *dest)
 	 * copy is the database as of one commit, whatever writes meanwhile
 	 * (https://sqlite.org/backup.html).
 	 */
-	if ((b = sqlite3_backup_init(to, "main", db->h, "main")) == NULL)
-		rc = sqlite3_errcode(to);
-	else {
-		do {
-			rc = sqlite3_backup_step(b, -1);
-			if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-				usleep(10000);
-		} while (rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
-		(void)sqlite3_backup_finish(b);
-	}
-	if (rc == SQLITE_DONE)
+	rc = copy_pages(to, db->h);
+	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(to, "PRAGMA journal_mode = DELETE", NULL, NULL,
 		    NULL);
 	if (rc != SQLITE_OK)
@@ -194,6 +202,57 @@ db_backup(struct db *db, const char *dest)
 	if (rc != SQLITE_OK)
 		(void)unlink(dest);
 	return rc == SQLITE_OK ? 0 : -1;
+}
+
+int
+db_restore(const char *path, const char *src)
+{
+	sqlite3 *from = NULL, *to = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc = -1, v = -1;
+
+	if (sqlite3_open_v2(src, &from, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK || sqlite3_prepare_v2(from, "SELECT (SELECT "
+	    "user_version FROM pragma_user_version), (SELECT * FROM "
+	    "pragma_quick_check)", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		log_warnx("%s: not a readable SQLite database: %s", src,
+		    from != NULL ? sqlite3_errmsg(from) : "out of memory");
+		goto out;
+	}
+	v = sqlite3_column_int(st, 0);
+	if (v < 1 || strcmp((const char *)sqlite3_column_text(st, 1), "ok")) {
+		log_warnx("%s: not a Caravel database, or damaged (schema "
+		    "version %d, quick_check: %s)", src, v,
+		    (const char *)sqlite3_column_text(st, 1));
+		goto out;
+	}
+	/*
+	 * In exclusive locking mode the first write transaction keeps the
+	 * file's exclusive lock until the connection closes, and cannot
+	 * get it while any other connection has the database open (WAL
+	 * readers hold a shared lock): so this both proves nobody uses the
+	 * database and keeps it that way while the pages are replaced.
+	 */
+	if (sqlite3_open_v2(path, &to, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK ||
+	    sqlite3_exec(to, "PRAGMA locking_mode = EXCLUSIVE; "
+	    "BEGIN EXCLUSIVE; COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		log_warnx("database %s is in use (%s): stop caravel-api and "
+		    "the workers' timers or cron first", path,
+		    to != NULL ? sqlite3_errmsg(to) : "out of memory");
+		goto out;
+	}
+	if (copy_pages(to, from) != SQLITE_OK) {
+		log_warnx("%s: restore failed: %s", path, sqlite3_errmsg(to));
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(to);
+	sqlite3_close(from);
+	return rc == 0 ? v : -1;
 }
 
 void

@@ -162,6 +162,12 @@ struct db *db_open_migrate(const char *path, char **backup);
  * backup: consistent as of one commit while others write. 0 or -1, logged.
  */
 int db_backup(struct db *, const char *dest);
+/*
+ * Replace the database at path (created if missing) with the backup src,
+ * after checking src (a Caravel schema, quick_check ok), and only if no
+ * other process has path open. Its schema version, or -1 (logged).
+ */
+int db_restore(const char *path, const char *src);
 void db_close(struct db *);
 /* Wait up to ms for another connection's lock (see db_busy in db.c). */
 void db_set_busy(struct db *, int ms);

@@ -96,6 +96,27 @@ cmd_backup(struct admin *a, int argc, char **argv)
 	return 0;
 }
 
+/* restore FILE: the database replaced by a backup, with nobody using it. */
+static int
+cmd_restore(struct admin *a, int argc, char **argv)
+{
+	int v;
+
+	if (argc != 2) {
+		fprintf(stderr, "caravel-admin: restore needs one FILE, a backup "
+		    "made by caravel-admin backup or migrate\n");
+		return 2;
+	}
+	if ((v = db_restore(a->cfg.dbpath, argv[1])) == -1)
+		return 1;
+	printf("restored %s from %s (schema version %d)\n", a->cfg.dbpath,
+	    argv[1], v);
+	if (v < db_schema_latest())
+		printf("its schema is older than this release's: run "
+		    "caravel-admin migrate before starting the service\n");
+	return 0;
+}
+
 /* check-config: print the effective configuration, secrets masked. */
 static int
 cmd_check_config(struct admin *a, int argc, char **argv)
@@ -472,6 +493,8 @@ static const struct command commands[] = {
 	    "[TENANT]: relays, their status and zooid sync state" },
 	{ "revenue", cmd_revenue, 1,
 	    "[--since YYYY-MM]: collected per month and way of payment" },
+	{ "restore", cmd_restore, 0,
+	    "FILE: replace the stopped service's database with a backup" },
 	{ "stripe-events", cmd_stripe_events, 1,
 	    "[LIMIT]: webhook events received and what each changed" },
 	{ "tenants", cmd_tenants, 1, "tenants, newest first" },
