@@ -164,8 +164,13 @@ main(int argc, char *argv[])
 	}
 	if (check) {
 		cfg_print(&app.cfg, stdout);
+		rc = cfg_require(&app.cfg, "caravel-api", cfg_api_needs,
+		    cfg_api_needs_count, errbuf, sizeof(errbuf));
+		if (rc == -1)
+			fprintf(stderr, "caravel-api: incomplete configuration:"
+			    "\n%s", errbuf);
 		cfg_free(&app.cfg);
-		return 0;
+		return rc == -1 ? 1 : 0;
 	}
 
 	if (httpc_global_init() == -1) {

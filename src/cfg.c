@@ -19,6 +19,7 @@
 
 enum cfgtype {
 	T_STR, /* free text; min 1 forbids empty */
+	T_HOST, /* host name or address, optionally :port; no scheme or path */
 	T_URL, /* http:// or https:// URL */
 	T_INT, /* integer in [min, max] */
 	T_BOOL, /* 0/1, true/false, yes/no */
@@ -40,7 +41,7 @@ static const struct cfgvar {
 } cfgvars[CFG__MAX] = {
 	[CFG_DATABASE_URL] = { "DATABASE_URL", T_DBURL, "sqlite://caravel.db",
 	    0, 0, 0 },
-	[CFG_HOST] = { "HOST", T_STR, "127.0.0.1", 0, 1, 0 },
+	[CFG_HOST] = { "HOST", T_HOST, "127.0.0.1", 0, 1, 0 },
 	[CFG_PORT] = { "PORT", T_INT, "2892", 0, 1, 65535 },
 	[CFG_ADMINS] = { "ADMINS", T_PUBKEYS, "", 0, 0, 0 },
 	[CFG_ALLOW_ORIGINS] = { "ALLOW_ORIGINS", T_LIST, "", 0, 0, 0 },
@@ -208,6 +209,8 @@ cfg_read_file(const char *path, char *raw[CFG__MAX], struct errbuf *e)
 		free(raw[k]);
 		raw[k] = xstrdup(val);
 	}
+	if (ferror(f))
+		cfg_err(e, "%s: %s", path, strerror(errno));
 	fclose(f);
 	return e->n == 0 ? 0 : -1;
 }
@@ -310,6 +313,14 @@ cfg_value(struct config *c, enum cfgkey k, const char *v, struct errbuf *e)
 		/* min = 1: the setting may not be empty. */
 		if (cv->min > 0 && *v == '\0')
 			cfg_err(e, "%s: may not be empty", cv->name);
+		break;
+	case T_HOST:
+		/* NIP-98 compares it with the host of a `u` tag (RFC 3986). */
+		if (*v == '\0' || strstr(v, "://") != NULL ||
+		    strpbrk(v, "/?#@ \t\r\n") != NULL)
+			cfg_err(e, "%s: %s is not a host name: give the host the "
+			    "API is reached at, like api.example.com, without "
+			    "a scheme or a path", cv->name, v);
 		break;
 	case T_URL:
 		if (*v != '\0' && !url_ok(v))
@@ -418,6 +429,28 @@ cfg_load(struct config *c, const char *envfile, char *errbuf, size_t size)
 	}
 	for (i = 0; i < CFG__MAX; i++)
 		free(raw[i]);
+	return e.n == 0 ? 0 : -1;
+}
+
+const struct cfg_need cfg_api_needs[] = {
+	{ CFG_ENCRYPTION_SECRET, "it to store relay keys and wallet URLs "
+	    "encrypted" },
+};
+const size_t cfg_api_needs_count = nitems(cfg_api_needs);
+
+int
+cfg_require(const struct config *c, const char *program,
+    const struct cfg_need *need, size_t n, char *errbuf, size_t size)
+{
+	struct errbuf e = { errbuf, size, 0, 0 };
+	size_t i;
+
+	if (size > 0)
+		errbuf[0] = '\0';
+	for (i = 0; i < n; i++)
+		if (!cfg_isset(c, need[i].key))
+			cfg_err(&e, "%s must be set: %s needs %s",
+			    cfgvars[need[i].key].name, program, need[i].why);
 	return e.n == 0 ? 0 : -1;
 }
 

@@ -86,6 +86,20 @@ const char *cfg_name(enum cfgkey);
 const char *cfg_str_by_name(const struct config *, const char *name);
 /* Is hex pubkey listed in ADMINS? */
 int cfg_is_admin(const struct config *, const char *pubkey_hex);
+/* A setting a program cannot work without, and what for. */
+struct cfg_need {
+	enum cfgkey key;
+	const char *why;
+};
+/*
+ * 0 if every needed setting is set, else -1 after one line per missing
+ * one ("X must be set: PROGRAM needs WHY") in errbuf.
+ */
+int cfg_require(const struct config *, const char *program,
+    const struct cfg_need *, size_t, char *errbuf, size_t);
+/* What caravel-api needs (its -n and caravel-admin check-config). */
+extern const struct cfg_need cfg_api_needs[];
+extern const size_t cfg_api_needs_count;
 /* Print the effective configuration, secrets masked (-n). */
 void cfg_print(const struct config *, FILE *);
 

@@ -61,7 +61,8 @@ worker_lock_take(const char *dbpath, const char *name)
 }
 
 void
-worker_start(struct worker *w, const char *name, int argc, char **argv)
+worker_start(struct worker *w, const char *name, const struct cfg_need *need,
+    size_t nneed, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "env-file", required_argument, NULL, 'f' },
@@ -73,7 +74,7 @@ worker_start(struct worker *w, const char *name, int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char errbuf[4096];
+	char errbuf[4096], program[32];
 	int ch;
 
 	memset(w, 0, sizeof(*w));
@@ -115,8 +116,17 @@ worker_start(struct worker *w, const char *name, int argc, char **argv)
 		fprintf(stderr, "%s: bad configuration:\n%s", name, errbuf);
 		exit(1);
 	}
-	if (w->check_config) {
+	if (w->check_config)
 		cfg_print(&w->cfg, stdout);
+	snprintf(program, sizeof(program), "caravel-%s", name);
+	if (cfg_require(&w->cfg, program, need, nneed, errbuf,
+	    sizeof(errbuf)) == -1) {
+		fprintf(stderr, "%s: incomplete configuration:\n%s", program,
+		    errbuf);
+		cfg_free(&w->cfg);
+		exit(1);
+	}
+	if (w->check_config) {
 		cfg_free(&w->cfg);
 		exit(0);
 	}

@@ -27,12 +27,13 @@ struct worker {
 };
 
 /*
- * Parse the command line, load the configuration (exit 1 on a bad value;
- * -n prints it and exits), take the lock (a second run exits 0 at once
- * with a log line), open the database. Returns only when the pass should
- * run.
+ * Parse the command line, load the configuration (exit 1 on a bad value
+ * or a missing needed one; -n prints it and exits, 1 if it is bad or
+ * incomplete), open the database, take the lock (a second run exits 0 at
+ * once with a log line). Returns only when the pass should run.
  */
-void worker_start(struct worker *, const char *name, int argc, char **argv);
+void worker_start(struct worker *, const char *name,
+    const struct cfg_need *, size_t nneed, int argc, char **argv);
 /*
  * An exclusive flock on <database>.<name>.lock, so overlapping runs
  * cannot both work; the lock dies with the process, even on kill -9.

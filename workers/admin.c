@@ -117,13 +117,21 @@ cmd_restore(struct admin *a, int argc, char **argv)
 	return 0;
 }
 
-/* check-config: print the effective configuration, secrets masked. */
+/* check-config: the effective configuration, secrets masked; 1 if incomplete. */
 static int
 cmd_check_config(struct admin *a, int argc, char **argv)
 {
+	char errbuf[4096];
+
 	(void)argc;
 	(void)argv;
 	cfg_print(&a->cfg, stdout);
+	if (cfg_require(&a->cfg, "caravel-api", cfg_api_needs,
+	    cfg_api_needs_count, errbuf, sizeof(errbuf)) == -1) {
+		fprintf(stderr, "caravel-admin: incomplete configuration:\n%s",
+		    errbuf);
+		return 1;
+	}
 	return 0;
 }
 

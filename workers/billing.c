@@ -23,6 +23,11 @@
 #define RECONCILE_BATCH 1000 /* tenants reconciled per pass */
 #define DUNNING_HEAL_EVERY 3600 /* a tenant in dunning is re-read hourly */
 
+/* What caravel-billing cannot work without (-n checks it too). */
+static const struct cfg_need billing_needs[] = {
+	{ CFG_ENCRYPTION_SECRET, "it to read the tenants' wallet URLs" },
+};
+
 int
 main(int argc, char *argv[])
 {
@@ -37,7 +42,8 @@ main(int argc, char *argv[])
 	int64_t now;
 	int rc = 0, r, have_box = 0;
 
-	worker_start(&w, "billing", argc, argv);
+	worker_start(&w, "billing", billing_needs, nitems(billing_needs), argc,
+	    argv);
 	now = clock_now();
 	if (!cfg_isset(&w.cfg, CFG_STRIPE_SECRET_KEY)) {
 		/* Off is fine until there is someone to bill. */

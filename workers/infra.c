@@ -155,6 +155,13 @@ sync_one(struct infra *in, const struct relay_sync *rs)
 	free(err);
 }
 
+/* What caravel-infra cannot work without (-n checks it too). */
+static const struct cfg_need infra_needs[] = {
+	{ CFG_ZOOID_API_URL, "zooid's API, where relays are created" },
+	{ CFG_ZOOID_API_SECRET, "the key that signs its calls to zooid" },
+	{ CFG_ENCRYPTION_SECRET, "it to read the relay keys it sends to zooid" },
+};
+
 int
 main(int argc, char *argv[])
 {
@@ -166,7 +173,8 @@ main(int argc, char *argv[])
 	int rc = 0;
 
 	memset(&in, 0, sizeof(in));
-	worker_start(&in.w, "infra", argc, argv);
+	worker_start(&in.w, "infra", infra_needs, nitems(infra_needs), argc,
+	    argv);
 	if (db_relay_sync_due(in.w.db, &a, clock_now(), SYNC_MAX_FAILURES,
 	    in.w.retry_failed, in.w.once_for, SYNC_BATCH, &v, &n) != DB_OK) {
 		rc = 1;

@@ -453,6 +453,13 @@ dm_send(struct robot *ro, struct arena *a, const struct dm *d)
 	nostr_event_release(&self);
 }
 
+/* What caravel-robot cannot work without (-n checks it too). */
+static const struct cfg_need robot_needs[] = {
+	{ CFG_ROBOT_SECRET, "its nostr key, which signs every DM" },
+	{ CFG_ROBOT_INDEXER_RELAYS, "relays to find recipients' inbox relay "
+	    "lists (kind 10050) on" },
+};
+
 int
 main(int argc, char *argv[])
 {
@@ -464,7 +471,8 @@ main(int argc, char *argv[])
 	int rc = 0;
 
 	memset(&ro, 0, sizeof(ro));
-	worker_start(&ro.w, "robot", argc, argv);
+	worker_start(&ro.w, "robot", robot_needs, nitems(robot_needs), argc,
+	    argv);
 	if (nostr_secret_parse(cfg_str(&ro.w.cfg, CFG_ROBOT_SECRET), ro.sk) ==
 	    -1 || nostr_pubkey(ro.sk, ro.pk) == -1) {
 		log_warnx("ROBOT_SECRET must be set to a nostr secret key");

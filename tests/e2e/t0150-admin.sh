@@ -69,4 +69,67 @@ check "check-config: wss:// added to a relay without scheme" grep -q \
     '^ROBOT_OUTBOX_RELAYS=wss://relay.example.com,ws://127.0.0.1:7$' \
     "$T/admin.out"
 
+# --- what each program needs (-n fails before anything runs) ---
+
+HOST=https://api.example.com/ admin check-config
+check "check-config: HOST with a scheme fails" test "$admin_rc" -eq 1
+check "check-config: ... saying what HOST should be" \
+    grep -q "HOST: https://api.example.com/ is not a host name" "$T/admin.out"
+HOST=api.example.com/v1 admin check-config
+check "check-config: HOST with a path fails" test "$admin_rc" -eq 1
+HOST=api.example.com:8443 admin check-config
+check "check-config: HOST with a port is fine" test "$admin_rc" -eq 0
+
+cp "$ENV_FILE" "$T/full.env"
+grep -v '^ENCRYPTION_SECRET=' "$T/full.env" > "$ENV_FILE"
+admin check-config
+check "check-config without ENCRYPTION_SECRET fails" test "$admin_rc" -eq 1
+check "check-config: ... naming it and why" \
+    grep -q "ENCRYPTION_SECRET must be set: caravel-api needs" "$T/admin.out"
+"$top_builddir/caravel-api" --env-file "$ENV_FILE" -n > "$T/api-n.out" 2>&1
+check "caravel-api -n without ENCRYPTION_SECRET: exit 1" test "$?" -eq 1
+cp "$T/full.env" "$ENV_FILE"
+
+# worker_n PROGRAM: PROGRAM -n; output in $T/worker.out, status in $wn_rc.
+worker_n()
+{
+	"$top_builddir/$1" --env-file "$ENV_FILE" -n > "$T/worker.out" 2>&1
+	wn_rc=$?
+}
+worker_n caravel-infra
+check "caravel-infra -n without ZOOID_API_URL: exit 1" test "$wn_rc" -eq 1
+check "caravel-infra -n: names ZOOID_API_URL and ZOOID_API_SECRET" sh -c \
+    "grep -q 'ZOOID_API_URL must be set: caravel-infra needs' '$T/worker.out' &&
+    grep -q 'ZOOID_API_SECRET must be set' '$T/worker.out'"
+"$top_builddir/caravel-infra" --env-file "$ENV_FILE" > "$T/worker.out" 2>&1
+check "caravel-infra without ZOOID_API_URL does not run either" test "$?" -eq 1
+worker_n caravel-robot
+check "caravel-robot -n without indexer relays: exit 1" test "$wn_rc" -eq 1
+check "caravel-robot -n: names ROBOT_INDEXER_RELAYS" \
+    grep -q "ROBOT_INDEXER_RELAYS must be set: caravel-robot needs" \
+    "$T/worker.out"
+api_env "ZOOID_API_URL=http://127.0.0.1:9" "ZOOID_API_SECRET=$(random_hex32)" \
+    "ROBOT_INDEXER_RELAYS=ws://127.0.0.1:9"
+for prog in caravel-infra caravel-robot caravel-billing; do
+	worker_n "$prog"
+	check "$prog -n with what it needs: exit 0" test "$wn_rc" -eq 0
+done
+
+# An env file that exists but cannot be read is an error, not skipped: a
+# directory in its place (which root cannot read either), and as another
+# user one without read permission.
+mkdir "$T/dir.env"
+"$CARAVEL_ADMIN" --env-file "$T/dir.env" check-config > "$T/admin.out" 2>&1
+check "an env file that is a directory: exit 1" test "$?" -eq 1
+check "... naming the file and why" \
+    grep -q "dir.env: Is a directory" "$T/admin.out"
+if [ "$(id -u)" -ne 0 ]; then
+	chmod 000 "$ENV_FILE"
+	admin check-config
+	check "an unreadable env file: exit 1" test "$admin_rc" -eq 1
+	check "an unreadable env file: names it" \
+	    grep -q "caravel.env: Permission denied" "$T/admin.out"
+	chmod 600 "$ENV_FILE"
+fi
+
 done_testing

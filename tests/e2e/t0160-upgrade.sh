@@ -22,6 +22,10 @@ run()
 	run_rc=$?
 }
 
+# What the workers need to start at all (the addresses are never called).
+api_env "ZOOID_API_URL=http://127.0.0.1:9" "ZOOID_API_SECRET=$(random_hex32)" \
+    "ROBOT_INDEXER_RELAYS=ws://127.0.0.1:9"
+
 # --- a typo in DATABASE_URL ---
 
 good_db=$DB
