@@ -310,7 +310,6 @@ calls()
 	    END { print "" }'
 }
 
-IDLE_SUMMARY='^billing: 0 tenants reconciled (0 created, 0 updated, 0 canceled), 0 invoices mirrored, 0 paid by NWC, 0 NWC failed, 0 paid by hand, 0 DMs, 0 relays suspended, 0 restored, 0 deferred, 0 need an operator in '
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench: $NTENANTS tenants seeded; $ROUNDS round(s)" >&2
 r=1
@@ -321,8 +320,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	pass n "$r" "$BILLING" --env-file "$ENV_FILE" -n
 	pass a0 "$r" "$BILLING" --env-file "$B/empty.env"
 	pass a "$r" "$BILLING" --env-file "$ENV_FILE"
-	[ "$(cut -d'|' -f4 "$B/a.$r.res")" = 0 ] &&
-	    grep -q "$IDLE_SUMMARY" "$B/a.$r.out" ||
+	[ "$(cut -d'|' -f4 "$B/a.$r.res")" = 0 ] && [ ! -s "$B/a.$r.out" ] ||
 	    die "the idle pass did something: $(tail -n 3 "$B/a.$r.out")"
 	mark
 	pass b "$r" "$BILLING" --env-file "$ENV_FILE"
@@ -447,8 +445,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 done
 echo "  (b) summary line: $(sed -n 's/^billing: //p' "$B/b.$ROUNDS.out" |
     tail -n 1)"
-echo "  (a) summary line: $(sed -n 's/^billing: //p' "$B/a.$ROUNDS.out" |
-    tail -n 1)"
+echo "  (a) output: none (an idle pass is silent without -v)"
 if [ -n "$conns" ]; then
 	echo "  (a) under strace, another idle pass: $conns connect() calls to" \
 	    "an IP address (Stripe, NWC_URL's relay, BTC_PRICE_URL)"

@@ -258,7 +258,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	pass n "$r" "$INFRA" --env-file "$ENV_FILE" -n
 	pass a0 "$r" "$INFRA" --env-file "$B/empty.env"
 	pass a "$r" "$INFRA" --env-file "$ENV_FILE"
-	grep -q '^infra: 0 synced, 0 failed, 0 skipped' "$B/a.$r.out" ||
+	[ ! -s "$B/a.$r.out" ] ||
 	    die "the idle pass did something: $(tail -n 3 "$B/a.$r.out")"
 	mark_changed
 	pass b "$r" "$INFRA" --env-file "$ENV_FILE"

@@ -87,13 +87,17 @@ prefork(struct app *app, int listen_fd, int nchild, long max_requests)
 	return 0;
 }
 
+/* --help: to stdout, exit 0; a wrong command line: to stderr, exit 2. */
 static void
-usage(void)
+usage(int help)
 {
-	fprintf(stderr, "usage: caravel-api [--env-file FILE] [-n] "
-	    "[-s SOCKET [--socket-mode MODE]] [-c CHILDREN] "
-	    "[-m MAX_REQUESTS] [--list-routes]\n");
-	exit(2);
+	fprintf(help ? stdout : stderr, "usage: caravel-api [--env-file FILE] "
+	    "[-n] [-s SOCKET [--socket-mode MODE]] [-c CHILDREN] "
+	    "[-m MAX_REQUESTS] [--list-routes]\n"
+	    "       caravel-api --help | --version\n"
+	    "FastCGI on SOCKET (or on a socket passed as fd 0), or one CGI "
+	    "request (README).\n");
+	exit(help ? 0 : 2);
 }
 
 int
@@ -107,6 +111,8 @@ main(int argc, char *argv[])
 		{ "children", required_argument, NULL, 'c' },
 		{ "max-requests", required_argument, NULL, 'm' },
 		{ "list-routes", no_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct app app;
@@ -134,27 +140,33 @@ main(int argc, char *argv[])
 			break;
 		case 'L':
 			return api_list_routes(stdout) == 0 ? 0 : 1;
+		case 'h':
+			usage(1);
+			break;
+		case 'V':
+			printf("caravel-api %s\n", PACKAGE_VERSION);
+			return 0;
 		case 's':
 			sockpath = optarg;
 			break;
 		case 'M':
 			if ((mode = strtol(optarg, NULL, 8)) <= 0 || mode > 0777)
-				usage();
+				usage(0);
 			break;
 		case 'c':
 			if (parse_int64(optarg, 1, 256, &nchild) == -1)
-				usage();
+				usage(0);
 			break;
 		case 'm':
 			if (parse_int64(optarg, 0, INT32_MAX, &maxreq) == -1)
-				usage();
+				usage(0);
 			break;
 		default:
-			usage();
+			usage(0);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(0);
 
 	memset(&app, 0, sizeof(app));
 	if (cfg_load(&app.cfg, envfile, errbuf, sizeof(errbuf)) == -1) {

@@ -24,12 +24,18 @@ worker_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* --help: to stdout, exit 0; a wrong command line: to stderr, exit 2. */
 static void
-worker_usage(const char *name)
+worker_usage(const struct worker_def *d, int help)
 {
-	fprintf(stderr, "usage: caravel-%s [--env-file FILE] [-n] [--dry-run] "
-	    "[--once-for ID] [--retry-failed] [--all]\n", name);
-	exit(2);
+	fprintf(help ? stdout : stderr, "usage: caravel-%s [--env-file FILE] "
+	    "[-n] [-v] [--dry-run] [--once-for %s]%s%s\n"
+	    "       caravel-%s --help | --version\n"
+	    "One pass, then exit: run it from a systemd timer or cron "
+	    "(README).\n", d->name, d->once_for,
+	    d->options & WORKER_RETRY_FAILED ? " [--retry-failed]" : "",
+	    d->options & WORKER_ALL ? " [--all]" : "", d->name);
+	exit(help ? 0 : 2);
 }
 
 int
@@ -61,8 +67,8 @@ worker_lock_take(const char *dbpath, const char *name)
 }
 
 void
-worker_start(struct worker *w, const char *name, const struct cfg_need *need,
-    size_t nneed, int argc, char **argv)
+worker_start(struct worker *w, const struct worker_def *d, int argc,
+    char **argv)
 {
 	static const struct option opts[] = {
 		{ "env-file", required_argument, NULL, 'f' },
@@ -72,16 +78,18 @@ worker_start(struct worker *w, const char *name, const struct cfg_need *need,
 		{ "retry-failed", no_argument, NULL, 'r' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char errbuf[4096], program[32];
 	int ch;
 
 	memset(w, 0, sizeof(*w));
-	w->name = name;
+	w->name = d->name;
 	w->lock_fd = -1;
 	w->started_ms = worker_ms();
-	log_init(name);
+	log_init(d->name);
 	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt_long(argc, argv, "f:nv", opts, NULL)) != -1) {
 		switch (ch) {
@@ -98,28 +106,39 @@ worker_start(struct worker *w, const char *name, const struct cfg_need *need,
 			w->once_for = optarg;
 			break;
 		case 'r':
+			if (!(d->options & WORKER_RETRY_FAILED))
+				worker_usage(d, 0);
 			w->retry_failed = 1;
 			break;
 		case 'a':
+			if (!(d->options & WORKER_ALL))
+				worker_usage(d, 0);
 			w->all = 1;
 			break;
 		case 'v':
+			w->verbose = 1;
 			log_set_debug(1);
 			break;
+		case 'h':
+			worker_usage(d, 1);
+			break;
+		case 'V':
+			printf("caravel-%s %s\n", d->name, PACKAGE_VERSION);
+			exit(0);
 		default:
-			worker_usage(name);
+			worker_usage(d, 0);
 		}
 	}
 	if (optind != argc)
-		worker_usage(name);
+		worker_usage(d, 0);
 	if (cfg_load(&w->cfg, w->envfile, errbuf, sizeof(errbuf)) == -1) {
-		fprintf(stderr, "%s: bad configuration:\n%s", name, errbuf);
+		fprintf(stderr, "%s: bad configuration:\n%s", d->name, errbuf);
 		exit(1);
 	}
 	if (w->check_config)
 		cfg_print(&w->cfg, stdout);
-	snprintf(program, sizeof(program), "caravel-%s", name);
-	if (cfg_require(&w->cfg, program, need, nneed, errbuf,
+	snprintf(program, sizeof(program), "caravel-%s", d->name);
+	if (cfg_require(&w->cfg, program, d->need, d->nneed, errbuf,
 	    sizeof(errbuf)) == -1) {
 		fprintf(stderr, "%s: incomplete configuration:\n%s", program,
 		    errbuf);
@@ -161,12 +180,16 @@ worker_finish(struct worker *w)
 }
 
 int
-worker_summary(const struct worker *w, const char *counts)
+worker_summary(const struct worker *w, int busy, const char *counts)
 {
 	int64_t ms = worker_ms() - w->started_ms;
+	int disk = w->db != NULL && w->db->disk_errors > 0;
 
-	log_info("%s%s in %lld.%02llds", counts, w->dry_run ? " (dry run)" : "",
-	    (long long)(ms / 1000), (long long)(ms % 1000 / 10));
+	/* A pass with nothing to do is silent: cron runs one a minute. */
+	if (busy || disk || w->verbose)
+		log_info("%s%s in %lld.%02llds", counts,
+		    w->dry_run ? " (dry run)" : "", (long long)(ms / 1000),
+		    (long long)(ms % 1000 / 10));
 	if (w->db == NULL || w->db->disk_errors == 0)
 		return 0;
 	log_warnx("the database could not be written %lu times (disk full or "

@@ -21,10 +21,22 @@ struct worker {
 	int check_config;
 	int retry_failed;
 	int all;
+	int verbose; /* -v: debug lines, and the summary of an idle pass */
 	const char *once_for; /* --once-for ID, or NULL */
 	const char *envfile;
 	int64_t started_ms;
 };
+
+/* What a worker is: its name, needs and options (one row per worker). */
+struct worker_def {
+	const char *name; /* "infra": the program caravel-infra */
+	const struct cfg_need *need; /* settings it cannot run without */
+	size_t nneed;
+	unsigned options; /* WORKER_* beyond the common ones */
+	const char *once_for; /* what --once-for names, for the usage */
+};
+#define WORKER_RETRY_FAILED 0x1
+#define WORKER_ALL 0x2
 
 /*
  * Parse the command line, load the configuration (exit 1 on a bad value
@@ -32,8 +44,8 @@ struct worker {
  * incomplete), open the database, take the lock (a second run exits 0 at
  * once with a log line). Returns only when the pass should run.
  */
-void worker_start(struct worker *, const char *name,
-    const struct cfg_need *, size_t nneed, int argc, char **argv);
+void worker_start(struct worker *, const struct worker_def *, int argc,
+    char **argv);
 /*
  * An exclusive flock on <database>.<name>.lock, so overlapping runs
  * cannot both work; the lock dies with the process, even on kill -9.
@@ -43,11 +55,13 @@ int worker_lock_take(const char *dbpath, const char *name);
 void worker_finish(struct worker *);
 int64_t worker_ms(void);
 /*
- * "name: 3 synced, 1 failed, 0 skipped in 0.41s" to stderr. Returns 1 if the disk refused a write
+ * "name: 3 synced, 1 failed, 0 skipped in 0.41s" to stderr, unless the
+ * pass was idle (busy 0: it did and tried nothing, and failed at nothing)
+ * and -v was not given. Returns 1 if the disk refused a write
  * during the pass (what was not recorded is done again next pass), else 0:
  * the worker exits 1 then, so cron reports it.
  */
-int worker_summary(const struct worker *, const char *counts);
+int worker_summary(const struct worker *, int busy, const char *counts);
 /*
  * A named point in a pass. When CARAVEL_STOP_AT names it, the process
  * kills itself with SIGKILL there (tests of crash safety).

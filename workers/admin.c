@@ -201,15 +201,25 @@ cmd_activity(struct admin *a, int argc, char **argv)
 {
 	struct arena ar = { NULL };
 	struct activity *v;
+	struct relay rl;
 	int64_t limit = 50;
 	size_t i, n;
 	int rc = 1;
 
-	if (argc < 2 || argc > 3 || (argc == 3 &&
-	    parse_int64(argv[2], 1, 500, &limit) == -1)) {
+	if (argc < 2 || argc > 3) {
 		fprintf(stderr, "usage: caravel-admin activity RELAY-ID "
 		    "[LIMIT]\n");
 		return 2;
+	}
+	if (argc == 3 && parse_int64(argv[2], 1, 500, &limit) == -1) {
+		fprintf(stderr, "caravel-admin: LIMIT must be a whole number "
+		    "from 1 to 500, not \"%.40s\"\n", argv[2]);
+		return 2;
+	}
+	if (db_relay_get(a->db, &ar, argv[1], &rl) == DB_NOTFOUND) {
+		fprintf(stderr, "caravel-admin: no relay has the id \"%.40s\" "
+		    "(caravel-admin relays lists them)\n", argv[1]);
+		goto out;
 	}
 	if (db_activity_list(a->db, &ar, "relay", argv[1], 0, limit, &v, &n) !=
 	    DB_OK)
@@ -499,10 +509,10 @@ static const struct command commands[] = {
 	    "TENANT: reconcile one tenant's subscription with Stripe now" },
 	{ "relays", cmd_relays, 1,
 	    "[TENANT]: relays, their status and zooid sync state" },
-	{ "revenue", cmd_revenue, 1,
-	    "[--since YYYY-MM]: collected per month and way of payment" },
 	{ "restore", cmd_restore, 0,
 	    "FILE: replace the stopped service's database with a backup" },
+	{ "revenue", cmd_revenue, 1,
+	    "[--since YYYY-MM]: collected per month and way of payment" },
 	{ "stripe-events", cmd_stripe_events, 1,
 	    "[LIMIT]: webhook events received and what each changed" },
 	{ "tenants", cmd_tenants, 1, "tenants, newest first" },
@@ -510,17 +520,18 @@ static const struct command commands[] = {
 	    "print the effective configuration (secrets masked)" },
 };
 
+/* --help: to stdout, exit 0; a wrong command line: to stderr, exit 2. */
 static void
-usage(void)
+usage(int help)
 {
+	FILE *f = help ? stdout : stderr;
 	size_t i;
 
-	fprintf(stderr, "usage: caravel-admin [--env-file FILE] COMMAND\n"
-	    "commands:\n");
+	fprintf(f, "usage: caravel-admin [--env-file FILE] COMMAND [ARG...]\n"
+	    "       caravel-admin --help | --version\ncommands:\n");
 	for (i = 0; i < nitems(commands); i++)
-		fprintf(stderr, "  %-14s %s\n", commands[i].name,
-		    commands[i].help);
-	exit(2);
+		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].help);
+	exit(help ? 0 : 2);
 }
 
 int
@@ -529,6 +540,8 @@ main(int argc, char *argv[])
 	static const struct option opts[] = {
 		{ "env-file", required_argument, NULL, 'f' },
 		{ "check-config", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct admin a;
@@ -547,20 +560,31 @@ main(int argc, char *argv[])
 		case 'n':
 			cmd = &commands[nitems(commands) - 1];
 			break;
+		case 'h':
+			usage(1);
+			break;
+		case 'V':
+			printf("caravel-admin %s\n", PACKAGE_VERSION);
+			return 0;
 		default:
-			usage();
+			usage(0);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (cmd == NULL) {
-		if (argc < 1)
-			usage();
+		if (argc < 1) {
+			fprintf(stderr, "caravel-admin: which command?\n");
+			usage(0);
+		}
 		for (i = 0; i < nitems(commands); i++)
 			if (strcmp(argv[0], commands[i].name) == 0)
 				cmd = &commands[i];
-		if (cmd == NULL)
-			usage();
+		if (cmd == NULL) {
+			fprintf(stderr, "caravel-admin: there is no command "
+			    "\"%.40s\"\n", argv[0]);
+			usage(0);
+		}
 	}
 
 	memset(&a, 0, sizeof(a));

@@ -28,6 +28,10 @@ static const struct cfg_need billing_needs[] = {
 	{ CFG_ENCRYPTION_SECRET, "it to read the tenants' wallet URLs" },
 };
 
+static const struct worker_def billing_def = {
+	"billing", billing_needs, nitems(billing_needs), WORKER_ALL, "TENANT",
+};
+
 int
 main(int argc, char *argv[])
 {
@@ -36,14 +40,14 @@ main(int argc, char *argv[])
 	struct secretbox box;
 	struct arena a = { NULL };
 	struct billing_due *due;
+	struct tenant t;
 	unsigned char pk[32];
 	char only[65], counts[400];
 	size_t i, n;
 	int64_t now;
 	int rc = 0, r, have_box = 0;
 
-	worker_start(&w, "billing", billing_needs, nitems(billing_needs), argc,
-	    argv);
+	worker_start(&w, &billing_def, argc, argv);
 	now = clock_now();
 	if (!cfg_isset(&w.cfg, CFG_STRIPE_SECRET_KEY)) {
 		/* Off is fine until there is someone to bill. */
@@ -52,7 +56,7 @@ main(int argc, char *argv[])
 			log_warnx("STRIPE_SECRET_KEY is not set, but there are "
 			    "tenants to bill");
 			rc = 1;
-		} else
+		} else if (w.verbose) /* idle: silent unless -v */
 			log_info("STRIPE_SECRET_KEY is not set: billing is off");
 		arena_free(&a);
 		worker_finish(&w);
@@ -77,6 +81,12 @@ main(int argc, char *argv[])
 		}
 		hex_encode(pk, 32, only);
 		b.only = only;
+		if (db_tenant_get(w.db, &a, only, &t) == DB_NOTFOUND) {
+			log_warnx("--once-for %s: no tenant has this public key",
+			    w.once_for);
+			rc = 1;
+			goto out;
+		}
 	}
 
 	/* 1-2. Subscriptions, then the invoices they made. */
@@ -116,7 +126,10 @@ out:
 	    b.n.created, b.n.updated, b.n.canceled, b.n.healed, b.n.paid,
 	    b.n.failed, b.n.settled, b.n.dms, b.n.suspended, b.n.restored,
 	    b.n.errors, b.n.operator);
-	if (worker_summary(&w, counts) != 0)
+	if (worker_summary(&w, rc != 0 || b.n.reconciled + b.n.created +
+	    b.n.updated + b.n.canceled + b.n.healed + b.n.paid + b.n.failed +
+	    b.n.settled + b.n.dms + b.n.suspended + b.n.restored + b.n.errors +
+	    b.n.operator > 0, counts) != 0)
 		rc = 1;
 	billing_release(&b);
 	if (have_box)

@@ -162,6 +162,10 @@ static const struct cfg_need infra_needs[] = {
 	{ CFG_ENCRYPTION_SECRET, "it to read the relay keys it sends to zooid" },
 };
 
+static const struct worker_def infra_def = {
+	"infra", infra_needs, nitems(infra_needs), WORKER_RETRY_FAILED, "RELAY-ID",
+};
+
 int
 main(int argc, char *argv[])
 {
@@ -173,8 +177,20 @@ main(int argc, char *argv[])
 	int rc = 0;
 
 	memset(&in, 0, sizeof(in));
-	worker_start(&in.w, "infra", infra_needs, nitems(infra_needs), argc,
-	    argv);
+	worker_start(&in.w, &infra_def, argc, argv);
+	if (in.w.once_for != NULL) {
+		struct relay rl;
+		enum dbrc rc1;
+
+		if ((rc1 = db_relay_get(in.w.db, &a, in.w.once_for, &rl)) !=
+		    DB_OK) {
+			if (rc1 == DB_NOTFOUND)
+				log_warnx("--once-for %s: no relay has this id",
+				    in.w.once_for);
+			rc = 1;
+			goto out;
+		}
+	}
 	if (db_relay_sync_due(in.w.db, &a, clock_now(), SYNC_MAX_FAILURES,
 	    in.w.retry_failed, in.w.once_for, SYNC_BATCH, &v, &n) != DB_OK) {
 		rc = 1;
@@ -202,7 +218,8 @@ main(int argc, char *argv[])
 out:
 	snprintf(counts, sizeof(counts), "%d synced, %d failed, %d skipped",
 	    in.synced, in.failed, in.skipped);
-	if (worker_summary(&in.w, counts) != 0)
+	if (worker_summary(&in.w, rc != 0 || in.synced + in.failed +
+	    in.skipped > 0, counts) != 0)
 		rc = 1;
 	zooid_release(&in.zooid);
 	secretbox_release(&in.box);

@@ -44,6 +44,7 @@ struct robot {
 	struct relay_opts opts;
 	unsigned char sk[32], pk[32];
 	char pkhex[65];
+	char only[65]; /* --once-for as hex */
 	int sent, retried, failed, published;
 };
 
@@ -460,6 +461,10 @@ static const struct cfg_need robot_needs[] = {
 	    "lists (kind 10050) on" },
 };
 
+static const struct worker_def robot_def = {
+	"robot", robot_needs, nitems(robot_needs), 0, "RECIPIENT",
+};
+
 int
 main(int argc, char *argv[])
 {
@@ -467,12 +472,11 @@ main(int argc, char *argv[])
 	struct arena a = { NULL };
 	struct dm *v;
 	char counts[160];
-	size_t i, n;
+	size_t i, n, matched;
 	int rc = 0;
 
 	memset(&ro, 0, sizeof(ro));
-	worker_start(&ro.w, "robot", robot_needs, nitems(robot_needs), argc,
-	    argv);
+	worker_start(&ro.w, &robot_def, argc, argv);
 	if (nostr_secret_parse(cfg_str(&ro.w.cfg, CFG_ROBOT_SECRET), ro.sk) ==
 	    -1 || nostr_pubkey(ro.sk, ro.pk) == -1) {
 		log_warnx("ROBOT_SECRET must be set to a nostr secret key");
@@ -494,22 +498,41 @@ main(int argc, char *argv[])
 		rc = 1;
 		goto out;
 	}
+	if (ro.w.once_for != NULL) {
+		/* A recipient as hex or npub; the outbox keys hex. */
+		unsigned char pk[32];
+
+		if (nostr_pubkey_parse(ro.w.once_for, pk) == -1) {
+			log_warnx("--once-for %s: not a public key (hex or "
+			    "npub)", ro.w.once_for);
+			rc = 1;
+			goto out;
+		}
+		hex_encode(pk, 32, ro.only);
+	}
 	profile(&ro, &a);
 	if (db_dm_due(ro.w.db, &a, clock_now(), DM_BATCH, &v, &n) != DB_OK) {
 		rc = 1;
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		if (ro.w.once_for != NULL && strcmp(ro.w.once_for,
+	for (i = 0, matched = 0; i < n; i++) {
+		if (ro.w.once_for != NULL && strcmp(ro.only,
 		    v[i].recipient) != 0)
 			continue;
+		matched++;
 		dm_send(&ro, &a, &v[i]);
+	}
+	if (ro.w.once_for != NULL && matched == 0) {
+		log_warnx("--once-for %s: no DM to this recipient is due",
+		    ro.w.once_for);
+		rc = 1;
 	}
 out:
 	snprintf(counts, sizeof(counts), "%d sent, %d retried, %d failed, "
 	    "%d profile events published", ro.sent, ro.retried, ro.failed,
 	    ro.published);
-	if (worker_summary(&ro.w, counts) != 0)
+	if (worker_summary(&ro.w, rc != 0 || ro.sent + ro.retried +
+	    ro.failed + ro.published > 0, counts) != 0)
 		rc = 1;
 	relay_session_free(ro.rs);
 	relay_session_free(ro.rs_public);

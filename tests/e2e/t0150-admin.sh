@@ -115,6 +115,81 @@ for prog in caravel-infra caravel-robot caravel-billing; do
 	check "$prog -n with what it needs: exit 0" test "$wn_rc" -eq 0
 done
 
+# --- every program speaks plainly ---
+
+for prog in caravel-api caravel-admin caravel-infra caravel-robot \
+    caravel-billing; do
+	"$top_builddir/$prog" --help > "$T/help.out" 2> "$T/help.err"
+	rc=$?
+	check "$prog --help: exit 0" test "$rc" -eq 0
+	check "$prog --help: the usage on stdout, nothing on stderr" sh -c \
+	    "grep -q '^usage: $prog' '$T/help.out' && test ! -s '$T/help.err'"
+	"$top_builddir/$prog" --version > "$T/help.out" 2>&1
+	rc=$?
+	check "$prog --version: exit 0, name and version" sh -c \
+	    "test $rc -eq 0 && grep -Eq '^$prog [0-9]+\\.[0-9]+' '$T/help.out'"
+	"$top_builddir/$prog" --no-such-option > "$T/help.out" 2>&1
+	check "$prog with an unknown option: exit 2" test "$?" -eq 2
+done
+# Only the options a worker has are in its usage, and accepted.
+for bad in "caravel-infra --all" "caravel-robot --all" \
+    "caravel-robot --retry-failed" "caravel-billing --retry-failed"; do
+	set -- $bad
+	"$top_builddir/$1" --env-file "$ENV_FILE" "$2" > "$T/help.out" 2>&1
+	rc=$?
+	check "$bad: refused (exit 2), not ignored" test "$rc" -eq 2
+	check "$bad: not in its usage" sh -c "! grep -q -- '$2' '$T/help.out'"
+done
+"$top_builddir/caravel-infra" --help > "$T/help.out"
+check "caravel-infra's usage has --retry-failed" grep -q -- --retry-failed "$T/help.out"
+"$top_builddir/caravel-billing" --help > "$T/help.out"
+check "caravel-billing's usage has --all" grep -q -- --all "$T/help.out"
+
+# --once-for names something that exists, as hex or npub.
+# pubkey_of SK: the public key of a secret key (valid curve points).
+pubkey_of()
+{
+	echo '{"kind":1,"created_at":1,"tags":[],"content":""}' |
+	    "$top_builddir/tests/nostrcli" sign "$1" | jq -r .pubkey
+}
+NOBODY=$(pubkey_of "$(random_hex32)")
+SOMEONE=$(pubkey_of "$(random_hex32)")
+"$top_builddir/caravel-infra" --env-file "$ENV_FILE" \
+    --once-for ffffffffffffffffffffffffffffffff > "$T/help.out" 2>&1
+rc=$?
+check "caravel-infra --once-for an unknown relay: exit 1" test "$rc" -eq 1
+check "... saying so" grep -q "no relay has this id" "$T/help.out"
+STRIPE_SECRET_KEY=sk_test_x "$top_builddir/caravel-billing" \
+    --env-file "$ENV_FILE" --once-for "$NOBODY" > "$T/help.out" 2>&1
+rc=$?
+check "caravel-billing --once-for an unknown tenant: exit 1" test "$rc" -eq 1
+check "... saying so" grep -q "no tenant has this public key" "$T/help.out"
+"$top_builddir/caravel-robot" --env-file "$ENV_FILE" \
+    --once-for "$("$top_builddir/tests/nostrcli" npub "$NOBODY")" \
+    > "$T/help.out" 2>&1
+rc=$?
+check "caravel-robot --once-for an npub with nothing due: exit 1" \
+    test "$rc" -eq 1
+check "... saying so (the npub was understood)" \
+    grep -q "no DM to this recipient is due" "$T/help.out"
+admin dm "$SOMEONE" "hello"
+check "a DM queued for the next test" test "$admin_rc" -eq 0
+"$top_builddir/caravel-robot" --env-file "$ENV_FILE" \
+    --once-for "$("$top_builddir/tests/nostrcli" npub "$SOMEONE")" \
+    > "$T/help.out" 2>&1
+check "caravel-robot --once-for the npub of a queued DM: that DM is tried" \
+    grep -q "^robot: dm [0-9]* to $SOMEONE: not sent" "$T/help.out"
+
+admin activity ffffffffffffffffffffffffffffffff
+check "activity of an unknown relay: exit 1" test "$admin_rc" -eq 1
+check "... saying no relay has that id" grep -q "no relay has the id" "$T/admin.out"
+admin activity "$RID" many
+check "activity with a bad LIMIT: says what was wrong" \
+    grep -q "LIMIT must be a whole number" "$T/admin.out"
+admin frobnicate
+check "an unknown command: exit 2, named" sh -c \
+    "test $admin_rc -eq 2 && grep -q 'there is no command \"frobnicate\"' '$T/admin.out'"
+
 # An env file that exists but cannot be read is an error, not skipped: a
 # directory in its place (which root cannot read either), and as another
 # user one without read permission.
