@@ -117,6 +117,49 @@ cmd_restore(struct admin *a, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * genkeys: fresh nostr secret keys for a new env file, and the public keys
+ * others must know (zooid whitelists Caravel's; users see the robot's).
+ */
+static int
+cmd_genkeys(struct admin *a, int argc, char **argv)
+{
+	static const struct {
+		const char *name, *pub;
+	} keys[] = {
+		{ "ENCRYPTION_SECRET", NULL },
+		{ "ZOOID_API_SECRET", "whitelist in zooid" },
+		{ "ROBOT_SECRET", "the robot" },
+	};
+	unsigned char sk[32], pk[32];
+	char skhex[65], pkhex[65];
+	size_t i;
+
+	(void)a;
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "caravel-admin: genkeys takes no arguments\n");
+		return 2;
+	}
+	printf("# fresh secrets from caravel-admin genkeys: keep them secret, "
+	    "and ENCRYPTION_SECRET with the backups\n");
+	for (i = 0; i < nitems(keys); i++) {
+		if (nostr_keygen(sk, pk) == -1) {
+			fprintf(stderr, "caravel-admin: no randomness for a "
+			    "key\n");
+			return 1;
+		}
+		hex_encode(sk, 32, skhex);
+		hex_encode(pk, 32, pkhex);
+		if (keys[i].pub != NULL)
+			printf("# public key (%s): %s\n", keys[i].pub, pkhex);
+		printf("%s=%s\n", keys[i].name, skhex);
+	}
+	explicit_zero(sk, sizeof(sk));
+	explicit_zero(skhex, sizeof(skhex));
+	return 0;
+}
+
 /* check-config: the effective configuration, secrets masked; 1 if incomplete. */
 static int
 cmd_check_config(struct admin *a, int argc, char **argv)
@@ -499,6 +542,8 @@ static const struct command commands[] = {
 	{ "backup", cmd_backup, 1,
 	    "FILE: copy the database to FILE, consistent while it is in use" },
 	{ "dm", cmd_dm, 1, "NPUB-OR-HEX TEXT: queue a DM from the robot" },
+	{ "genkeys", cmd_genkeys, 0,
+	    "print fresh secret keys for a new env file" },
 	{ "invoices", cmd_invoices, 1,
 	    "[TENANT]: the invoice mirror, newest first" },
 	{ "migrate", cmd_migrate, 0,

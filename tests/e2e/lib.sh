@@ -329,7 +329,7 @@ _api_has_children()
 }
 
 # start_api_fd0 [OPTION...]: the way systemd's socket activation
-# (nginx/caravel-api.socket, StandardInput=socket) and spawn-fcgi start
+# (systemd/caravel-api.socket, StandardInput=socket) and spawn-fcgi start
 # it: someone else binds $API_SOCK and hands it over as fd 0; -c 2 makes
 # the program pre-fork two children on it.
 start_api_fd0()
