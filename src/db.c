@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include <fcntl.h>
@@ -48,6 +49,38 @@ db_busy(void *arg, int count)
 }
 
 /*
+ * Root must not open a database that belongs to the service user: SQLite
+ * would make its -wal and -shm files, and the workers their lock files,
+ * owned by root, and every later pass as that user would fail on them.
+ * The file's owner decides, or its directory's for a file to be made.
+ */
+static int
+root_on_theirs(const char *path)
+{
+	struct stat st;
+	char *dir, *slash;
+	int rc;
+
+	if (geteuid() != 0)
+		return 0;
+	if ((rc = stat(path, &st)) == -1) {
+		dir = xstrdup(path);
+		if ((slash = strrchr(dir, '/')) != NULL)
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		else
+			strcpy(dir, ".");
+		rc = stat(dir, &st);
+		free(dir);
+	}
+	if (rc == -1 || st.st_uid == 0)
+		return 0;
+	log_warnx("database %s belongs to uid %lu, and this runs as root, "
+	    "which would leave root-owned files beside it: run it as that "
+	    "user (runuser -u caravel -- ...)", path, (unsigned long)st.st_uid);
+	return -1;
+}
+
+/*
  * Open the file at path (creating it only with create), with WAL, a busy
  * timeout and foreign keys; the schema is the callers' business.
  */
@@ -67,6 +100,8 @@ db_connect(const char *path, int create)
 		    "only `caravel-admin migrate` creates a database", path);
 		goto fail;
 	}
+	if (root_on_theirs(path) == -1)
+		goto fail;
 	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE |
 	    (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {

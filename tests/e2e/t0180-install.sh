@@ -118,6 +118,18 @@ for p in caravel-api caravel-infra caravel-robot caravel-billing; do
 	check "$p -n accepts the template with genkeys' secrets" test "$rc" -eq 0
 	[ "$rc" -eq 0 ] || diag "$(cat "$T/n.out")"
 done
+if [ "$(id -u)" -eq 0 ]; then
+	# Root on the service user's database would leave root-owned files.
+	"$S$sbindir/caravel-admin" --env-file "$E" tenants > "$T/root.out" 2>&1
+	check "root running caravel-admin on caravel's database: refused" \
+	    test "$?" -eq 1
+	check "... saying to run it as that user" \
+	    grep -q "belongs to uid $uid.*run it as that user" "$T/root.out"
+	"$S$sbindir/caravel-robot" --env-file "$E" > "$T/root.out" 2>&1
+	check "root running a worker: refused too" test "$?" -eq 1
+	check "... and nothing in the state directory belongs to root" \
+	    test -z "$(find "$S$localstatedir/lib/caravel" -uid 0)"
+fi
 as_caravel env -i PATH="$PATH" REQUEST_METHOD=GET PATH_INFO=/health \
     DATABASE_URL="sqlite://$DBF" "$S$sbindir/caravel-api" > "$T/cgi.out" 2>&1
 check "the installed API answers /health as the service user" \
