@@ -301,14 +301,14 @@ relay_schema(struct arena *a, const char *subdomain, const char *id)
  * mark, or nothing.
  */
 static enum status
-relay_commit(struct db *db, enum dbrc write, const struct relay *rl,
-    const char *activity, int64_t now)
+relay_commit(struct req *r, struct db *db, enum dbrc write,
+    const struct relay *rl, const char *activity, int64_t now)
 {
 	enum dbrc rc = write;
 
 	if (rc == DB_OK)
-		rc = db_activity_add(db, rl->tenant, now, activity, "relay",
-		    rl->id);
+		rc = db_activity_add(db, rl->tenant, r->signer, now, activity,
+		    "relay", rl->id);
 	if (rc == DB_OK)
 		rc = db_tenant_mark_billing(db, rl->tenant, now);
 	if (rc == DB_OK)
@@ -401,7 +401,7 @@ relays_create(struct req *r, struct resp *w)
 		return resp_field(w, ST_SUBDOMAIN_EXISTS, "subdomain",
 		    "subdomain is already taken");
 	}
-	if ((st = relay_commit(db, rc, &rl, "create_relay", now)) != ST_OK)
+	if ((st = relay_commit(r, db, rc, &rl, "create_relay", now)) != ST_OK)
 		return st;
 	w->code = 201;
 	return relays_answer(r, w, &rl, 1, 0);
@@ -491,7 +491,7 @@ relays_update(struct req *r, struct resp *w)
 		return st;
 	if (db_begin(db) != DB_OK)
 		return ST_UNAVAILABLE;
-	if ((st = relay_commit(db, db_relay_update(db, &rl, now), &rl,
+	if ((st = relay_commit(r, db, db_relay_update(db, &rl, now), &rl,
 	    "update_relay", now)) != ST_OK)
 		return st;
 	rl.synced = 0;
@@ -519,7 +519,7 @@ relay_move(struct req *r, struct resp *w, const char *to,
 	if (strcmp(rl.status, to) != 0) {
 		if (db_begin(db) != DB_OK)
 			return ST_UNAVAILABLE;
-		if ((st = relay_commit(db, db_relay_set_status(db, rl.id, to,
+		if ((st = relay_commit(r, db, db_relay_set_status(db, rl.id, to,
 		    now), &rl, activity, now)) != ST_OK)
 			return st;
 		rl.status = to;

@@ -112,8 +112,8 @@ tenants_create(struct req *r, struct resp *w)
 	if ((rc = db_begin(db)) == DB_OK) {
 		rc = db_tenant_insert(db, r->signer, clock_now(), customer);
 		if (rc == DB_OK)
-			rc = db_activity_add(db, r->signer, clock_now(),
-			    "create_tenant", "tenant", r->signer);
+			rc = db_activity_add(db, r->signer, r->signer,
+			    clock_now(), "create_tenant", "tenant", r->signer);
 		if (rc == DB_OK || rc == DB_DONE)
 			rc = db_commit(db);
 		else
@@ -196,8 +196,8 @@ tenants_update(struct req *r, struct resp *w)
 	if ((rc = db_begin(db)) == DB_OK) {
 		rc = db_tenant_set_nwc(db, t.pubkey, sealed);
 		if (rc == DB_OK)
-			rc = db_activity_add(db, t.pubkey, now, "update_tenant",
-			    "tenant", t.pubkey);
+			rc = db_activity_add(db, t.pubkey, r->signer, now,
+			    "update_tenant", "tenant", t.pubkey);
 		if (rc == DB_OK)
 			rc = db_tenant_mark_billing(db, t.pubkey, now);
 		if (rc == DB_OK && sealed != NULL)

@@ -103,8 +103,8 @@ move_relays(struct billing *b, struct arena *a, const char *pk,
 	for (i = 0; i < n && rc == DB_OK; i++) {
 		rc = db_relay_set_status(b->db, ids[i], to, now);
 		if (rc == DB_OK)
-			rc = db_activity_add(b->db, pk, now, activity, "relay",
-			    ids[i]);
+			rc = db_activity_add(b->db, pk, "caravel-billing", now,
+			    activity, "relay", ids[i]);
 	}
 	if (rc == DB_OK)
 		rc = db_tenant_set_delinquent(b->db, pk, delinquent_at);

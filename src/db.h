@@ -425,9 +425,15 @@ struct activity {
 	const char *activity_type;
 	const char *resource_type;
 	const char *resource_id;
+	const char *actor; /* who acted (NULL: not recorded) */
 };
-enum dbrc db_activity_add(struct db *, const char *tenant, int64_t now,
-    const char *type, const char *resource_type, const char *resource_id);
+/*
+ * actor: the public key that signed the request (the tenant, or an admin
+ * acting for them), or the worker that acted ("caravel-infra").
+ */
+enum dbrc db_activity_add(struct db *, const char *tenant, const char *actor,
+    int64_t now, const char *type, const char *resource_type,
+    const char *resource_id);
 /* Newest first, at most limit, older than before (0: no bound). */
 enum dbrc db_activity_list(struct db *, struct arena *,
     const char *resource_type, const char *resource_id, int64_t before,

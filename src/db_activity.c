@@ -6,8 +6,9 @@
 #include "db.h"
 
 enum dbrc
-db_activity_add(struct db *db, const char *tenant, int64_t now,
-    const char *type, const char *resource_type, const char *resource_id)
+db_activity_add(struct db *db, const char *tenant, const char *actor,
+    int64_t now, const char *type, const char *resource_type,
+    const char *resource_id)
 {
 	sqlite3_stmt *s;
 	enum dbrc rc;
@@ -17,7 +18,8 @@ db_activity_add(struct db *db, const char *tenant, int64_t now,
 	if (db_bind_text(s, 1, tenant) == -1 || db_bind_int(s, 2, now) == -1 ||
 	    db_bind_text(s, 3, type) == -1 ||
 	    db_bind_text(s, 4, resource_type) == -1 ||
-	    db_bind_text(s, 5, resource_id) == -1)
+	    db_bind_text(s, 5, resource_id) == -1 ||
+	    db_bind_text(s, 6, actor) == -1)
 		return db_fail(db, s, __func__);
 	if ((rc = db_step(db, s)) == DB_DONE)
 		rc = DB_OK;
@@ -49,6 +51,7 @@ db_activity_list(struct db *db, struct arena *a, const char *resource_type,
 		v[*n].activity_type = db_col_text(a, s, 3);
 		v[*n].resource_type = db_col_text(a, s, 4);
 		v[*n].resource_id = db_col_text(a, s, 5);
+		v[*n].actor = db_col_textn(a, s, 6);
 		(*n)++;
 	}
 	db_reset(s);

@@ -151,10 +151,11 @@ const char *const stmts[STMT__MAX] = {
 	    "published_at = excluded.published_at",
 	[STMT_ACTIVITY_INSERT] =
 	    "INSERT INTO activity (tenant, created_at, activity_type, "
-	    "resource_type, resource_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+	    "resource_type, resource_id, actor) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[STMT_ACTIVITY_LIST_RESOURCE] =
 	    "SELECT id, tenant, created_at, activity_type, resource_type, "
-	    "resource_id FROM activity "
+	    "resource_id, actor FROM activity "
 	    "WHERE resource_type = ?1 AND resource_id = ?2 "
 	    "AND (?3 = 0 OR created_at < ?3) "
 	    "ORDER BY created_at DESC, id DESC LIMIT ?4",

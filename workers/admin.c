@@ -268,8 +268,9 @@ cmd_activity(struct admin *a, int argc, char **argv)
 	    DB_OK)
 		goto out;
 	for (i = 0; i < n; i++)
-		printf("%s  %-22s  %s\n", when(&ar, v[i].created_at),
-		    v[i].activity_type, v[i].tenant);
+		printf("%s  %-22s  %s  by %s\n", when(&ar, v[i].created_at),
+		    v[i].activity_type, v[i].tenant,
+		    v[i].actor != NULL ? v[i].actor : "-");
 	if (n == 0)
 		printf("no activity for relay %s\n", argv[1]);
 	rc = 0;

@@ -96,15 +96,15 @@ record(struct infra *in, const struct relay_sync *rs, enum zooid_rc rc,
 	if (ok) {
 		d = db_relay_sync_ok(db, rs->r.id, rs->r.version);
 		if (d == DB_OK)
-			d = db_activity_add(db, rs->r.tenant, now,
-			    "complete_relay_sync", "relay", rs->r.id);
+			d = db_activity_add(db, rs->r.tenant, "caravel-infra",
+			    now, "complete_relay_sync", "relay", rs->r.id);
 	} else {
 		retry = rs->failures + 1 >= SYNC_MAX_FAILURES ? 0 :
 		    now + backoff(rs->failures + 1);
 		d = db_relay_sync_fail(db, rs->r.id, err, retry);
 		if (d == DB_OK)
-			d = db_activity_add(db, rs->r.tenant, now,
-			    "fail_relay_sync", "relay", rs->r.id);
+			d = db_activity_add(db, rs->r.tenant, "caravel-infra",
+			    now, "fail_relay_sync", "relay", rs->r.id);
 	}
 	if (d == DB_OK && db_commit(db) == DB_OK)
 		return;

@@ -65,9 +65,7 @@ ALTER TABLE stripe_event ADD COLUMN created INTEGER;
 ALTER TABLE stripe_event ADD COLUMN tenant TEXT;
 ALTER TABLE stripe_event ADD COLUMN object_id TEXT;
 ALTER TABLE stripe_event ADD COLUMN effect TEXT NOT NULL DEFAULT '';
--- No index on received_at: rows are appended as events arrive, so the
--- newest are the highest rowids (ORDER BY rowid DESC), and every webhook
--- is one b-tree lighter to write.
+CREATE INDEX stripe_event_received ON stripe_event (received_at DESC);
 
 -- The BTC price (api.md §8) shared by every process, as the decimal text
 -- the source gave, so no binary floating point ever touches an amount.

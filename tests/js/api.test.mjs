@@ -954,6 +954,16 @@ test('deactivate is idempotent, reactivate restores, a delinquent relay stays un
   assert.equal(acts('activate_relay'), 1)
 })
 
+test('activity records who acted: the tenant, or the admin acting for them', async () => {
+  const rl = await createRelay(A, { subdomain: sub('who'), plan: 'free' })
+  const row = (type) => JSON.parse(sqlite(['-json', DB, `SELECT tenant, actor FROM activity
+    WHERE resource_id = ${q(rl.id)} AND activity_type = ${q(type)}`]) || '[]')
+  assert.deepEqual(row('create_relay'), [{ tenant: A.pk, actor: A.pk }])
+  expectOk(await call('POST', `/relays/${rl.id}/deactivate`, { as: ADMIN }))
+  assert.deepEqual(row('deactivate_relay'), [{ tenant: A.pk, actor: ADMIN.pk }],
+    'the relay is still the tenant\'s; the admin is who acted')
+})
+
 test('GET /relays/:id/activity: newest first, limit and before, bad values are 400', async () => {
   const rl = await createRelay(A, { subdomain: sub('act'), plan: 'free' })
   const values = []
