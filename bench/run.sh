@@ -17,7 +17,7 @@
 # (VmHWM) of the caravel-api processes afterwards, and whether the targets
 # are met ((g): at least 0.25 of (b), p99 under 20 ms). (b) and the API run the same way: a parent that binds a unix
 # socket and pre-forks BENCH_CHILDREN children, behind a copy of the
-# project's own server block (nginx/caravel.conf through
+# project's own server directives (nginx/caravel-api.inc through
 # scripts/nginx-local-conf.sh), so the two differ only in what answers.
 # Nothing here is a test: the figures are recorded in bench/README.md.
 #

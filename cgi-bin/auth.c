@@ -80,7 +80,15 @@ auth_check(struct req *r, struct resp *w)
 	if (r->authorization == NULL || *r->authorization == '\0')
 		return resp_fail(w, ST_UNAUTHORIZED,
 		    "the Authorization header is missing");
-	if (strict)
+	/*
+	 * NIP-98 strict: the u tag is the URL the client called. Behind a
+	 * proxy that ends TLS, the request nginx passes on is not that URL,
+	 * so API_URL, when set, names its scheme, host and base path.
+	 */
+	if (strict && cfg_isset(c, CFG_API_URL))
+		url = arena_printf(&r->arena, "%s%s", cfg_str(c, CFG_API_URL),
+		    r->request_uri != NULL ? r->request_uri : r->path);
+	else if (strict)
 		url = arena_printf(&r->arena, "%s://%s%s",
 		    r->https ? "https" : "http",
 		    r->http_host != NULL ? r->http_host : cfg_str(c, CFG_HOST),

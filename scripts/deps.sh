@@ -4,7 +4,8 @@ CARAVEL_DEBS="autoconf automake libtool pkg-config make gcc \
 libfcgi-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libjson-c-dev \
 libsecp256k1-dev libssl-dev libwslay-dev check \
 nginx spawn-fcgi curl jq ca-certificates \
-cppcheck valgrind clang libclang-rt-14-dev wrk chromium systemd groff-base"
+cppcheck valgrind clang libclang-rt-14-dev wrk chromium systemd groff-base \
+openssl"
 
 # Install whatever of CARAVEL_DEBS is missing (as root, or through sudo).
 deps_install() {

@@ -2,9 +2,10 @@
 # nginx-local-conf.sh PREFIX PORT SOCKET [SITE [TEMPLATE]]
 #
 # Writes to stdout a self-contained nginx.conf for a loopback run: the
-# template nginx/caravel-local.conf.in with the production server block
-# nginx/caravel.conf embedded, listening on 127.0.0.1:PORT and passing
-# requests to the unix socket SOCKET. PREFIX is the directory nginx keeps
+# template nginx/caravel-local.conf.in with a server on 127.0.0.1:PORT
+# that holds the API's server directives, nginx/caravel-api.inc (the file
+# the production site nginx/caravel.conf includes), passing requests to
+# the unix socket SOCKET. PREFIX is the directory nginx keeps
 # its pid, logs and temp files in. Used by scripts/caravel-local and
 # tests/e2e/lib.sh, so both run the site config that ships.
 
@@ -38,7 +39,7 @@ srcdir=$(cd "$(dirname "$0")/.." && pwd)
 prefix=${1%/}
 port=$2
 socket=$3
-site=${4:-$srcdir/nginx/caravel.conf}
+site=${4:-$srcdir/nginx/caravel-api.inc}
 template=${5:-$srcdir/nginx/caravel-local.conf.in}
 
 check_path PREFIX "$prefix"
@@ -53,25 +54,25 @@ fi
 [ -r "$site" ] || { echo "$0: cannot read $site" >&2; exit 1; }
 [ -r "$template" ] || { echo "$0: cannot read $template" >&2; exit 1; }
 
-# First file: the site, every listen line pointed at loopback and the
-# production socket path replaced. Second file: the template, where
-# @SITE@ alone on a line takes the site and @PREFIX@ the prefix (comment
-# lines are left as written). A site with no listen line or no socket to
-# replace is an error: the result would not be what the tests claim.
+# First file: the server directives, the production socket path replaced.
+# Second file: the template, where @SITE@ alone on a line takes a server
+# block on 127.0.0.1:PORT around them and @PREFIX@ the prefix (comment
+# lines are left as written). Directives with no socket to replace, or a
+# listen line of their own, are an error: the result would not be what
+# the tests claim.
 awk -v prefix="$prefix" -v port="$port" -v socket="$socket" -v sitefile="$site" '
 FNR == NR {
 	line = $0
-	if ($1 == "listen") {
-		match(line, /^[ \t]*/)
-		line = substr(line, 1, RLENGTH) "listen 127.0.0.1:" port ";"
+	if ($1 == "listen")
 		nlisten++
-	}
 	nsocket += gsub(/unix:\/run\/caravel\/api\.sock/, "unix:" socket, line)
-	site = site (line == "" ? "" : "\t" line) "\n"
+	site = site (line == "" ? "" : "\t\t" line) "\n"
 	next
 }
 $0 == "@SITE@" {
-	printf "%s", site
+	printf "\tserver {\n\t\tlisten 127.0.0.1:%s;\n", port
+	printf "\t\tserver_name localhost;\n\t\tserver_tokens off;\n\n"
+	printf "%s\t}\n", site
 	nsite++
 	next
 }
@@ -84,8 +85,8 @@ $0 !~ /^[ \t]*#/ {
 }
 { print }
 END {
-	if (nlisten < 1 || nsocket < 1) {
-		printf "%s: no listen line or no unix:/run/caravel/api.sock\n", sitefile > "/dev/stderr"
+	if (nlisten > 0 || nsocket < 1) {
+		printf "%s: a listen line, or no unix:/run/caravel/api.sock\n", sitefile > "/dev/stderr"
 		bad = 1
 	}
 	if (nsite != 1) {

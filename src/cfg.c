@@ -21,6 +21,7 @@ enum cfgtype {
 	T_STR, /* free text; min 1 forbids empty */
 	T_HOST, /* host name or address, optionally :port; no scheme or path */
 	T_URL, /* http:// or https:// URL */
+	T_ORIGIN, /* http(s)://host[:port], no path; kept without a final / */
 	T_INT, /* integer in [min, max] */
 	T_BOOL, /* 0/1, true/false, yes/no */
 	T_SECKEY, /* nostr secret key: 64 hex or nsec1… */
@@ -42,6 +43,8 @@ static const struct cfgvar {
 	[CFG_DATABASE_URL] = { "DATABASE_URL", T_DBURL, "sqlite://caravel.db",
 	    0, 0, 0 },
 	[CFG_HOST] = { "HOST", T_HOST, "127.0.0.1", 0, 1, 0 },
+	/* Behind TLS termination: what AUTH_STRICT compares tokens with. */
+	[CFG_API_URL] = { "API_URL", T_ORIGIN, "", 0, 0, 0 },
 	[CFG_PORT] = { "PORT", T_INT, "2892", 0, 1, 65535 },
 	[CFG_ADMINS] = { "ADMINS", T_PUBKEYS, "", 0, 0, 0 },
 	[CFG_ALLOW_ORIGINS] = { "ALLOW_ORIGINS", T_LIST, "", 0, 0, 0 },
@@ -303,7 +306,7 @@ cfg_value(struct config *c, enum cfgkey k, const char *v, struct errbuf *e)
 	struct decimal dec;
 	struct nwc_uri uri;
 	unsigned char key[32];
-	const char *why;
+	const char *why, *slash;
 	size_t i;
 
 	c->str[k] = xstrdup(v);
@@ -321,6 +324,17 @@ cfg_value(struct config *c, enum cfgkey k, const char *v, struct errbuf *e)
 			cfg_err(e, "%s: %s is not a host name: give the host the "
 			    "API is reached at, like api.example.com, without "
 			    "a scheme or a path", cv->name, v);
+		break;
+	case T_ORIGIN:
+		if (*v == '\0')
+			break;
+		slash = url_ok(v) ? strchr(strstr(v, "://") + 3, '/') : v;
+		if (slash != NULL && (slash == v || slash[1] != '\0'))
+			cfg_err(e, "%s: %s is not a base URL like "
+			    "https://api.example.com (a scheme and a host, no "
+			    "path)", cv->name, v);
+		else if (slash != NULL)
+			c->str[k][slash - v] = '\0';
 		break;
 	case T_URL:
 		if (*v != '\0' && !url_ok(v))

@@ -1,6 +1,6 @@
 #!/bin/sh
 # t0200-nginx.sh: caravel-api behind the real nginx with the project's own
-# site config (nginx/caravel.conf), started as in production: it binds
+# site config (nginx/caravel-api.inc, in a loopback server), started as in production: it binds
 # its socket, pre-forks children and replaces them.
 
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
@@ -108,7 +108,7 @@ expect_header "413 from the API: JSON content type" Content-Type "$JSON_CT"
 expect_header "413 from the API: readable cross-origin" \
     Access-Control-Allow-Origin https://app.example
 
-# Over nginx's limit: nginx answers, in JSON too (nginx/caravel.conf).
+# Over nginx's limit: nginx answers, in JSON too (nginx/caravel-api.inc).
 # That it is nginx shows in the missing CORS header, which only the API
 # adds: the body never reached it.
 head -c 300000 /dev/zero | tr '\0' 'a' > "$T/huge.json"
