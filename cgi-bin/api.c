@@ -38,6 +38,7 @@ static const struct route routes[] = {
 	{ HM_GET, "/invoices/:id", invoices_get, RULE_INVOICE },
 	{ HM_GET, "/invoices/:id/bolt11", invoices_bolt11, RULE_INVOICE },
 	{ HM_POST, "/invoices/:id/bolt11", invoices_bolt11, RULE_INVOICE },
+	{ HM_GET, "/metrics", metrics_get, RULE_ADMIN },
 	{ HM_GET, "/plans", plans_list, RULE_PUBLIC },
 	{ HM_GET, "/plans/:id", plans_get, RULE_PUBLIC },
 	{ HM_GET, "/relays", relays_list, RULE_ADMIN },
@@ -122,6 +123,7 @@ route_find(struct req *r, struct resp *w, enum status *st)
 			continue;
 		if (routes[i].method == r->method) {
 			route_match(routes[i].pattern, r->path, r);
+			r->route = i;
 			return &routes[i];
 		}
 		allow = allow == NULL ? method_names[routes[i].method] :
@@ -230,6 +232,20 @@ api_list_routes(FILE *f)
 			rc = -1;
 	}
 	return rc;
+}
+
+size_t
+api_nroutes(void)
+{
+	return nitems(routes);
+}
+
+const char *
+api_route_label(size_t i, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s %s", method_names[routes[i].method],
+	    routes[i].pattern);
+	return buf;
 }
 
 void

@@ -27,6 +27,51 @@ static struct auth_slot {
 	int used;
 } auth_cache[AUTH_CACHE_SLOTS];
 
+/*
+ * Why a NIP-98 check failed, as a metrics label: the first row whose text
+ * the sentence contains. The sentences come from nip98.c and event.c;
+ * what no row names counts as "invalid_event" (parse, id, signature).
+ */
+static const struct {
+	const char *in, *label;
+} reason_of[] = {
+	{ "header is missing", "missing" },
+	{ "too large", "too_large" },
+	{ "not Nostr", "not_nostr" },
+	{ "base64", "not_base64" },
+	{ "kind", "wrong_kind" },
+	{ "no u tag", "no_u_tag" },
+	{ "host does not match", "wrong_host" },
+	{ "too old", "expired" },
+	{ "expired", "expired" },
+	{ "future", "future" },
+	{ "method", "wrong_method" },
+	{ "u tag does not match", "wrong_url" },
+	{ "payload", "wrong_payload" },
+};
+const char *const auth_reasons[] = { "missing", "too_large", "not_nostr",
+	"not_base64", "wrong_kind", "no_u_tag", "wrong_host", "expired",
+	"future", "wrong_method", "wrong_url", "wrong_payload",
+	"invalid_event" };
+const size_t auth_nreasons = nitems(auth_reasons);
+
+/* Count a failed check by its reason, and answer 401 with its sentence. */
+static enum status
+auth_fail(struct req *r, struct resp *w, const char *why)
+{
+	size_t i, j;
+
+	for (i = 0; i < nitems(reason_of); i++)
+		if (strstr(why, reason_of[i].in) != NULL)
+			break;
+	for (j = 0; j < auth_nreasons; j++)
+		if (strcmp(auth_reasons[j], i < nitems(reason_of) ?
+		    reason_of[i].label : "invalid_event") == 0)
+			break;
+	metrics_auth_failure(&r->app->metrics, j);
+	return resp_fail(w, ST_UNAUTHORIZED, why);
+}
+
 void
 auth_cache_clear(void)
 {
@@ -78,8 +123,7 @@ auth_check(struct req *r, struct resp *w)
 	int strict = cfg_int(c, CFG_AUTH_STRICT) != 0;
 
 	if (r->authorization == NULL || *r->authorization == '\0')
-		return resp_fail(w, ST_UNAUTHORIZED,
-		    "the Authorization header is missing");
+		return auth_fail(r, w, "the Authorization header is missing");
 	/*
 	 * NIP-98 strict: the u tag is the URL the client called. Behind a
 	 * proxy that ends TLS, the request nginx passes on is not that URL,
@@ -98,9 +142,8 @@ auth_check(struct req *r, struct resp *w)
 	if (slot->used && memcmp(slot->key, key, sizeof(key)) == 0) {
 		if (!auth_fresh(slot->created_at, now, max_age)) {
 			slot->used = 0;
-			return resp_fail(w, ST_UNAUTHORIZED,
-			    "the NIP-98 token has expired (created_at is older "
-			    "than AUTH_MAX_AGE)");
+			return auth_fail(r, w, "the NIP-98 token has expired "
+			    "(created_at is older than AUTH_MAX_AGE)");
 		}
 		memcpy(r->signer, slot->pubkey, sizeof(r->signer));
 	} else {
@@ -115,7 +158,7 @@ auth_check(struct req *r, struct resp *w)
 		rules.body = r->body_len > 0 ? (unsigned char *)r->body : NULL;
 		rules.body_len = r->body_len;
 		if (nip98_verify(r->authorization, &rules, &auth, &why) == -1)
-			return resp_fail(w, ST_UNAUTHORIZED, why);
+			return auth_fail(r, w, why);
 		memcpy(r->signer, auth.pubkey_hex, sizeof(r->signer));
 		memcpy(slot->key, key, sizeof(key));
 		memcpy(slot->pubkey, auth.pubkey_hex, sizeof(slot->pubkey));

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -157,6 +158,7 @@ app_release(struct app *app)
 	}
 	db_close(app->db);
 	app->db = NULL;
+	metrics_close(&app->metrics);
 	cfg_free(&app->cfg);
 }
 
@@ -330,6 +332,15 @@ resp_write(struct io *io, struct req *r, struct resp *w, enum status st)
 		io_write(io, ",\"code\":\"ok\"}\n", 14);
 		return;
 	}
+	if (st == ST_OK && w->content_type != NULL) {
+		resp_header(io, "Content-Type", w->content_type);
+		resp_header(io, "Cache-Control", "no-store");
+		snprintf(line, sizeof(line), "%zu", w->text_len);
+		resp_header(io, "Content-Length", line);
+		io_write(io, "\r\n", 2);
+		io_write(io, w->text, w->text_len);
+		return;
+	}
 	o = jobj();
 	if (st == ST_OK || st == ST_CREATED) {
 		jadd(o, "data", w->data);
@@ -353,6 +364,52 @@ resp_write(struct io *io, struct req *r, struct resp *w, enum status st)
 	json_object_put(o);
 }
 
+/* Microseconds on the monotonic clock. */
+static int64_t
+now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* The row of statuses[] whose HTTP code a response has (metrics). */
+static size_t
+status_row(enum status st, const struct resp *w)
+{
+	size_t i;
+	int code;
+
+	if (st >= ST__MAX)
+		st = ST_INTERNAL;
+	code = st == ST_OK && w->code != 0 ? w->code : statuses[st].code;
+	for (i = 0; i < ST__MAX; i++)
+		if (statuses[i].code == code)
+			return i;
+	return (size_t)st;
+}
+
+void
+app_metrics_open(struct app *app)
+{
+	static char labels[METRICS_ROUTES][METRICS_LABEL];
+	const char *routes[METRICS_ROUTES];
+	uint16_t codes[ST__MAX];
+	size_t i, n = api_nroutes();
+
+	if (app->cfg.dbpath == NULL)
+		return;
+	if (n > METRICS_ROUTES - 1)
+		n = METRICS_ROUTES - 1;
+	for (i = 0; i < n; i++)
+		routes[i] = api_route_label(i, labels[i], sizeof(labels[i]));
+	for (i = 0; i < ST__MAX; i++)
+		codes[i] = (uint16_t)statuses[i].code;
+	(void)metrics_open(&app->metrics, app->cfg.dbpath, 1, routes, n, codes,
+	    ST__MAX, auth_reasons, auth_nreasons);
+}
+
 /* One request, start to finish, with its own arena. */
 static void
 http_handle(struct app *app, struct io *io)
@@ -360,13 +417,17 @@ http_handle(struct app *app, struct io *io)
 	struct req r;
 	struct resp w;
 	enum status st;
+	int64_t t0 = now_us();
 
 	memset(&r, 0, sizeof(r));
 	memset(&w, 0, sizeof(w));
 	r.app = app;
+	r.route = api_nroutes();
 	req_read(&r, io, (size_t)cfg_int(&app->cfg, CFG_MAX_BODY_SIZE));
 	api_dispatch(&r, &w, &st);
 	resp_write(io, &r, &w, st);
+	metrics_request(&app->metrics, r.route, status_row(st, &w),
+	    now_us() - t0);
 	json_object_put(r.json);
 	json_object_put(w.data);
 	arena_free(&r.arena);

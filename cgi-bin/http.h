@@ -16,6 +16,7 @@
 #include "core.h"
 #include "cfg.h"
 #include "db.h"
+#include "metrics.h"
 
 struct secretbox;
 
@@ -63,6 +64,7 @@ struct app {
 	struct config cfg;
 	struct db *db; /* opened lazily; NULL until it works */
 	struct secretbox *box; /* ENCRYPTION_SECRET's key, made once */
+	struct metrics metrics; /* request counters shared by the processes */
 	int children; /* FastCGI processes serving the socket; 0: one */
 };
 
@@ -84,6 +86,7 @@ struct req {
 	size_t body_len;
 	int body_too_large;
 	const char *param[REQ_MAX_PARAMS]; /* ":name" segments, in order */
+	size_t route; /* its row in the route table (api_nroutes(): none) */
 	size_t nparam;
 	struct json_object *json; /* parsed body (R_JSON routes); owned */
 	int authed; /* a valid NIP-98 header was checked */
@@ -100,6 +103,10 @@ struct resp {
 	const char *field; /* validation errors: the field at fault */
 	const char *allow; /* 405: the Allow header */
 	const char *cors_origin; /* echo in Access-Control-Allow-Origin */
+	/* A success that is not JSON (GET /metrics): its type and text. */
+	const char *content_type;
+	const char *text; /* borrowed from the request's arena */
+	size_t text_len;
 };
 
 /* http.c */
@@ -107,6 +114,8 @@ struct db *app_db(struct app *); /* the database, opening it if needed */
 /* The key of ENCRYPTION_SECRET (api.md §7), or NULL when it is not set. */
 const struct secretbox *app_secretbox(struct app *);
 void app_release(struct app *);
+/* Count requests in "<database>.metrics", shared with the other children. */
+void app_metrics_open(struct app *);
 int http_serve_cgi(struct app *);
 int http_serve_fcgi(struct app *, int listen_fd, long max_requests);
 /* Set an error sentence (arena-owned or static) and return st. */
@@ -123,14 +132,21 @@ const char *req_query(struct req *, const char *name);
 /* auth.c */
 /* Check the NIP-98 header (api.md §3); fills r->signer and r->is_admin. */
 enum status auth_check(struct req *, struct resp *);
+/* The labels of authentication failures in the metrics, by reason. */
+extern const char *const auth_reasons[];
+extern const size_t auth_nreasons;
 void auth_cache_clear(void);
 
 /* api.c */
 void api_dispatch(struct req *, struct resp *, enum status *);
 int api_list_routes(FILE *);
+/* The route table's size, and row i as "METHOD PATTERN" (metrics). */
+size_t api_nroutes(void);
+const char *api_route_label(size_t i, char *buf, size_t size);
 
 /* Handlers, one file per resource. */
 enum status health_get(struct req *, struct resp *);
+enum status metrics_get(struct req *, struct resp *);
 enum status identity_get(struct req *, struct resp *);
 enum status plans_list(struct req *, struct resp *);
 enum status plans_get(struct req *, struct resp *);

@@ -66,6 +66,9 @@ enum stmt {
 	STMT_ROBOT_PUB_GET,
 	STMT_ROBOT_PUB_PUT,
 	STMT_ACTIVITY_INSERT,
+	STMT_WORKER_PASS_PUT,
+	STMT_WORKER_PASS_LIST,
+	STMT_GAUGES,
 	STMT_ACTIVITY_LIST_RESOURCE,
 	/* billing: tenants (db_billing.c) */
 	STMT_TENANT_BY_CUSTOMER,
@@ -427,6 +430,24 @@ struct activity {
 	const char *resource_id;
 	const char *actor; /* who acted (NULL: not recorded) */
 };
+/* db_ops.c: what operators watch. */
+struct worker_pass {
+	const char *worker; /* "infra", "robot", "billing" */
+	int64_t started_at, duration_ms;
+	const char *outcome; /* "ok", "failed" */
+	const char *summary;
+};
+struct gauges {
+	int64_t tenants, past_due, delinquent;
+	int64_t relays, unsynced, failing_sync;
+	int64_t dms_queued, dms_failed;
+	int64_t open_invoices, open_amount; /* cents, all currencies */
+};
+enum dbrc db_worker_pass_put(struct db *, const struct worker_pass *);
+enum dbrc db_worker_pass_list(struct db *, struct arena *,
+    struct worker_pass **, size_t *);
+enum dbrc db_gauges(struct db *, struct gauges *);
+
 /*
  * actor: the public key that signed the request (the tenant, or an admin
  * acting for them), or the worker that acted ("caravel-infra").

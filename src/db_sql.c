@@ -149,6 +149,28 @@ const char *const stmts[STMT__MAX] = {
 	    "content_hash = excluded.content_hash, "
 	    "event_id = excluded.event_id, "
 	    "published_at = excluded.published_at",
+	[STMT_WORKER_PASS_PUT] =
+	    "INSERT INTO worker_pass (worker, started_at, duration_ms, outcome, "
+	    "summary) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (worker) DO "
+	    "UPDATE SET started_at = excluded.started_at, duration_ms = "
+	    "excluded.duration_ms, outcome = excluded.outcome, summary = "
+	    "excluded.summary",
+	[STMT_WORKER_PASS_LIST] =
+	    "SELECT worker, started_at, duration_ms, outcome, summary "
+	    "FROM worker_pass ORDER BY worker",
+	/* One row: what operators watch (caravel-admin status, /metrics). */
+	[STMT_GAUGES] =
+	    "SELECT (SELECT count(*) FROM tenant), "
+	    "(SELECT count(*) FROM tenant WHERE past_due_at IS NOT NULL), "
+	    "(SELECT count(*) FROM tenant WHERE delinquent_at IS NOT NULL), "
+	    "(SELECT count(*) FROM relay), "
+	    "(SELECT count(*) FROM relay WHERE synced = 0), "
+	    "(SELECT count(*) FROM relay WHERE sync_error <> ''), "
+	    "(SELECT count(*) FROM dm_outbox WHERE status = 'queued'), "
+	    "(SELECT count(*) FROM dm_outbox WHERE status = 'failed'), "
+	    "(SELECT count(*) FROM invoice WHERE status = 'open'), "
+	    "(SELECT coalesce(sum(amount_due - amount_paid), 0) FROM invoice "
+	    "WHERE status = 'open')",
 	[STMT_ACTIVITY_INSERT] =
 	    "INSERT INTO activity (tenant, created_at, activity_type, "
 	    "resource_type, resource_id, actor) "

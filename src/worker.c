@@ -89,6 +89,7 @@ worker_start(struct worker *w, const struct worker_def *d, int argc,
 	w->name = d->name;
 	w->lock_fd = -1;
 	w->started_ms = worker_ms();
+	w->started_at = clock_now();
 	log_init(d->name);
 	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt_long(argc, argv, "f:nv", opts, NULL)) != -1) {
@@ -180,22 +181,34 @@ worker_finish(struct worker *w)
 }
 
 int
-worker_summary(const struct worker *w, int busy, const char *counts)
+worker_summary(const struct worker *w, int rc, int did, const char *counts)
 {
+	struct worker_pass pass;
 	int64_t ms = worker_ms() - w->started_ms;
 	int disk = w->db != NULL && w->db->disk_errors > 0;
 
-	/* A pass with nothing to do is silent: cron runs one a minute. */
-	if (busy || disk || w->verbose)
+	/* A pass with nothing to do is silent: a timer runs one a minute. */
+	if (did || rc != 0 || disk || w->verbose)
 		log_info("%s%s in %lld.%02llds", counts,
 		    w->dry_run ? " (dry run)" : "", (long long)(ms / 1000),
 		    (long long)(ms % 1000 / 10));
-	if (w->db == NULL || w->db->disk_errors == 0)
-		return 0;
-	log_warnx("the database could not be written %lu times (disk full or "
-	    "failing): what was not recorded is done again next pass",
-	    w->db->disk_errors);
-	return 1;
+	if (disk) {
+		log_warnx("the database could not be written %lu times (disk "
+		    "full or failing): what was not recorded is done again "
+		    "next pass", w->db->disk_errors);
+		rc = 1;
+	}
+	if (w->db != NULL && !w->dry_run) {
+		pass.worker = w->name;
+		pass.started_at = w->started_at;
+		pass.duration_ms = ms;
+		pass.outcome = rc != 0 ? "failed" : "ok";
+		pass.summary = counts;
+		if (!db_wrote(db_worker_pass_put(w->db, &pass)))
+			log_warnx("this pass could not be recorded for "
+			    "monitoring");
+	}
+	return rc != 0 ? 1 : 0;
 }
 
 void

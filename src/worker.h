@@ -24,7 +24,8 @@ struct worker {
 	int verbose; /* -v: debug lines, and the summary of an idle pass */
 	const char *once_for; /* --once-for ID, or NULL */
 	const char *envfile;
-	int64_t started_ms;
+	int64_t started_ms; /* monotonic, for the duration */
+	int64_t started_at; /* unix time, for the record */
 };
 
 /* What a worker is: its name, needs and options (one row per worker). */
@@ -55,13 +56,15 @@ int worker_lock_take(const char *dbpath, const char *name);
 void worker_finish(struct worker *);
 int64_t worker_ms(void);
 /*
- * "name: 3 synced, 1 failed, 0 skipped in 0.41s" to stderr, unless the
- * pass was idle (busy 0: it did and tried nothing, and failed at nothing)
- * and -v was not given. Returns 1 if the disk refused a write
- * during the pass (what was not recorded is done again next pass), else 0:
- * the worker exits 1 then, so cron reports it.
+ * End a pass whose status so far is rc (0: fine): "name: 3 synced, 1
+ * failed, 0 skipped in 0.41s" to stderr, unless the pass was idle (did 0:
+ * it did and tried nothing) with rc 0 and without -v; the pass recorded
+ * in worker_pass for monitoring (not with --dry-run). Returns the exit
+ * status: 1 if rc was not 0 or the disk refused a write during the pass
+ * (what was not recorded is done again next pass), else 0.
  */
-int worker_summary(const struct worker *, int busy, const char *counts);
+int worker_summary(const struct worker *, int rc, int did,
+    const char *counts);
 /*
  * A named point in a pass. When CARAVEL_STOP_AT names it, the process
  * kills itself with SIGKILL there (tests of crash safety).

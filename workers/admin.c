@@ -19,6 +19,7 @@
 #include "db.h"
 #include "httpc.h"
 #include "nostr.h"
+#include "metrics.h"
 #include "worker.h"
 
 struct admin {
@@ -115,6 +116,82 @@ cmd_restore(struct admin *a, int argc, char **argv)
 		printf("its schema is older than this release's: run "
 		    "caravel-admin migrate before starting the service\n");
 	return 0;
+}
+
+static const char *money(struct arena *, int64_t);
+
+/*
+ * metrics: what GET /metrics answers, for node-exporter's textfile
+ * collector (a scraper cannot sign NIP-98): the API's counters from the
+ * file its processes share, and the database's gauges.
+ */
+static int
+cmd_metrics(struct admin *a, int argc, char **argv)
+{
+	struct metrics m;
+	int rc;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "caravel-admin: metrics takes no arguments\n");
+		return 2;
+	}
+	(void)metrics_open(&m, a->cfg.dbpath, 0, NULL, 0, NULL, 0, NULL, 0);
+	rc = metrics_render(stdout, &m, a->db, clock_now());
+	metrics_close(&m);
+	if (rc == -1)
+		fprintf(stderr, "caravel-admin: the database could not be "
+		    "read\n");
+	return rc == -1 ? 1 : 0;
+}
+
+/* status: the same for a person: workers, queues, money owed. */
+static int
+cmd_status(struct admin *a, int argc, char **argv)
+{
+	struct arena ar = { NULL };
+	struct worker_pass *p;
+	struct gauges g;
+	size_t i, n;
+	int64_t now = clock_now();
+	int rc = 1;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "caravel-admin: status takes no arguments\n");
+		return 2;
+	}
+	if (db_worker_pass_list(a->db, &ar, &p, &n) != DB_OK ||
+	    db_gauges(a->db, &g) != DB_OK)
+		goto out;
+	printf("workers (last pass):\n");
+	if (n == 0)
+		printf("  none has run yet: are their timers enabled?\n");
+	for (i = 0; i < n; i++)
+		printf("  %-8s %s, %llds ago, took %.2fs: %s%s%s\n",
+		    p[i].worker, p[i].outcome, (long long)(now -
+		    p[i].started_at), (double)p[i].duration_ms / 1000,
+		    p[i].summary, now - p[i].started_at > 300 ?
+		    " (STALE: no pass for over 5 minutes)" : "",
+		    strcmp(p[i].outcome, "ok") != 0 ?
+		    " (see its log: journalctl -t caravel-<worker>)" : "");
+	printf("tenants:  %lld, %lld past due, %lld delinquent\n",
+	    (long long)g.tenants, (long long)g.past_due,
+	    (long long)g.delinquent);
+	printf("relays:   %lld, %lld waiting for zooid, %lld failing to sync\n",
+	    (long long)g.relays, (long long)g.unsynced,
+	    (long long)g.failing_sync);
+	printf("DMs:      %lld queued, %lld given up\n", (long long)g.dms_queued,
+	    (long long)g.dms_failed);
+	printf("invoices: %lld open, %s still owed\n",
+	    (long long)g.open_invoices, money(&ar, g.open_amount));
+	rc = 0;
+out:
+	if (rc != 0)
+		fprintf(stderr, "caravel-admin: the database could not be "
+		    "read\n");
+	arena_free(&ar);
+	return rc;
 }
 
 /*
@@ -547,6 +624,8 @@ static const struct command commands[] = {
 	    "print fresh secret keys for a new env file" },
 	{ "invoices", cmd_invoices, 1,
 	    "[TENANT]: the invoice mirror, newest first" },
+	{ "metrics", cmd_metrics, 1,
+	    "the Prometheus text of GET /metrics (for node-exporter)" },
 	{ "migrate", cmd_migrate, 0,
 	    "create the database or apply pending migrations (backed up first)" },
 	{ "outbox", cmd_outbox, 1,
@@ -559,6 +638,8 @@ static const struct command commands[] = {
 	    "FILE: replace the stopped service's database with a backup" },
 	{ "revenue", cmd_revenue, 1,
 	    "[--since YYYY-MM]: collected per month and way of payment" },
+	{ "status", cmd_status, 1,
+	    "workers' last passes, queues and money owed, for a person" },
 	{ "stripe-events", cmd_stripe_events, 1,
 	    "[LIMIT]: webhook events received and what each changed" },
 	{ "tenants", cmd_tenants, 1, "tenants, newest first" },

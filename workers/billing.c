@@ -58,6 +58,7 @@ main(int argc, char *argv[])
 			rc = 1;
 		} else if (w.verbose) /* idle: silent unless -v */
 			log_info("STRIPE_SECRET_KEY is not set: billing is off");
+		rc = worker_summary(&w, rc, 0, "billing is off");
 		arena_free(&a);
 		worker_finish(&w);
 		return rc;
@@ -126,11 +127,10 @@ out:
 	    b.n.created, b.n.updated, b.n.canceled, b.n.healed, b.n.paid,
 	    b.n.failed, b.n.settled, b.n.dms, b.n.suspended, b.n.restored,
 	    b.n.errors, b.n.operator);
-	if (worker_summary(&w, rc != 0 || b.n.reconciled + b.n.created +
+	rc = worker_summary(&w, rc, b.n.reconciled + b.n.created +
 	    b.n.updated + b.n.canceled + b.n.healed + b.n.paid + b.n.failed +
 	    b.n.settled + b.n.dms + b.n.suspended + b.n.restored + b.n.errors +
-	    b.n.operator > 0, counts) != 0)
-		rc = 1;
+	    b.n.operator, counts);
 	billing_release(&b);
 	if (have_box)
 		secretbox_release(&box);

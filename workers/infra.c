@@ -218,9 +218,8 @@ main(int argc, char *argv[])
 out:
 	snprintf(counts, sizeof(counts), "%d synced, %d failed, %d skipped",
 	    in.synced, in.failed, in.skipped);
-	if (worker_summary(&in.w, rc != 0 || in.synced + in.failed +
-	    in.skipped > 0, counts) != 0)
-		rc = 1;
+	rc = worker_summary(&in.w, rc, in.synced + in.failed + in.skipped,
+	    counts);
 	zooid_release(&in.zooid);
 	secretbox_release(&in.box);
 	httpc_global_cleanup();

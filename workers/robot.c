@@ -531,9 +531,8 @@ out:
 	snprintf(counts, sizeof(counts), "%d sent, %d retried, %d failed, "
 	    "%d profile events published", ro.sent, ro.retried, ro.failed,
 	    ro.published);
-	if (worker_summary(&ro.w, rc != 0 || ro.sent + ro.retried +
-	    ro.failed + ro.published > 0, counts) != 0)
-		rc = 1;
+	rc = worker_summary(&ro.w, rc, ro.sent + ro.retried + ro.failed +
+	    ro.published, counts);
 	relay_session_free(ro.rs);
 	relay_session_free(ro.rs_public);
 	ws_global_cleanup();

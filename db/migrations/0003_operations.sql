@@ -11,3 +11,23 @@ ALTER TABLE activity ADD COLUMN actor TEXT
 -- The admin list of webhook events is ordered by arrival (rowid), so the
 -- index on received_at only slowed every webhook down.
 DROP INDEX IF EXISTS stripe_event_received;
+
+-- Each worker's last pass, for monitoring (GET /metrics, caravel-admin
+-- metrics and status): when it ran, how long, and how it ended. A pass
+-- with nothing to do counts too: a stale row means the timer stopped.
+CREATE TABLE worker_pass (
+	worker TEXT PRIMARY KEY
+	    CHECK (worker IN ('infra', 'robot', 'billing')),
+	started_at INTEGER NOT NULL CHECK (started_at >= 0),
+	duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0),
+	outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'failed')),
+	summary TEXT NOT NULL DEFAULT ''
+) STRICT;
+
+-- For a person at the sqlite3 prompt: each worker, when it last ran and
+-- how that went.
+CREATE VIEW worker_status AS
+SELECT worker, datetime(started_at, 'unixepoch') AS last_pass_utc,
+    CAST(strftime('%s', 'now') AS INTEGER) - started_at AS seconds_ago,
+    duration_ms, outcome, summary
+FROM worker_pass ORDER BY worker;

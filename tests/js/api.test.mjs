@@ -267,6 +267,7 @@ const MATRIX = {
   'GET /identity': { rule: 'signer' },
   'GET /plans': { rule: 'public' },
   'GET /plans/:id': { rule: 'public', path: () => '/plans/basic' },
+  'GET /metrics': { rule: 'admin' },
   'GET /relays': { rule: 'admin' },
   // The other tenant tries to create a relay for A: only admins may.
   'POST /relays': {

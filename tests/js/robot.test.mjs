@@ -210,8 +210,9 @@ test('profile: kind 0, 10002 and 10050 published, then only when changed', async
   assert.equal((await query(relays.msg.url, { kinds: [0], authors: [robotPk] })).length, 0,
     'kind 0 goes to the outbox and indexer relays only')
 
-  const again = robot()
+  const again = run('caravel-robot', ['-v'])
   assert.match(again.out, /0 profile events published/, 'unchanged: nothing republished')
+  assert.equal(robot().out, '', 'an idle pass prints nothing without -v')
   writeEnv({ ROBOT_NAME: 'Caravel Billing' })
   const changed = robot()
   assert.match(changed.out, /1 profile events published/)
