@@ -106,10 +106,16 @@ function send (method, path, headers = {}, body) {
 
 const show = (r) => `${r.method} ${r.path} -> ${r.status} ${r.text.slice(0, 400)}`
 
-// Every answer is the api.md §1 envelope, as JSON with the exact type.
+// Every answer is the api.md §1 envelope, as JSON with the exact type;
+// the one exception is what a Prometheus scraper reads from GET /metrics.
 function checkEnvelope (r) {
   if (r.status === 204) {
     assert.equal(r.raw.length, 0, `${show(r)}: a 204 has no body`)
+    return
+  }
+  if (r.method === 'GET' && r.path === '/metrics' && r.status === 200) {
+    assert.equal(r.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8', show(r))
+    assert.match(r.text, /^# HELP caravel_/, show(r))
     return
   }
   assert.equal(r.headers['content-type'], JSON_CT, `${show(r)}: Content-Type`)
