@@ -324,7 +324,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	    die "the idle pass did something: $(tail -n 3 "$B/a.$r.out")"
 	mark
 	pass b "$r" "$BILLING" --env-file "$ENV_FILE"
-	grep -q "^billing: $NMARKED tenants reconciled (500 created, 500 updated, 0 canceled), $NMARKED invoices mirrored, .* 0 deferred, 0 need an operator in " \
+	grep -q "^caravel-billing: $NMARKED tenants reconciled (500 created, 500 updated, 0 canceled), $NMARKED invoices mirrored, .* 0 deferred, 0 need an operator in " \
 	    "$B/b.$r.out" ||
 	    die "pass (b) did not reconcile $NMARKED tenants:" \
 	    "$(grep -v ': tenant .*: subscription .* \(created\|updated\)' \
@@ -443,7 +443,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	echo "    $(cat "$B/b.$r.summary")"
 	r=$((r + 1))
 done
-echo "  (b) summary line: $(sed -n 's/^billing: //p' "$B/b.$ROUNDS.out" |
+echo "  (b) summary line: $(sed -n 's/^caravel-billing: //p' "$B/b.$ROUNDS.out" |
     tail -n 1)"
 echo "  (a) output: none (an idle pass is silent without -v)"
 if [ -n "$conns" ]; then

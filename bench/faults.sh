@@ -771,7 +771,7 @@ sub_states=$(jq -r '[.subscriptions[] | .status] | group_by(.) |
 # caravel-infra: each failed sync recorded (a fail_relay_sync activity
 # with the relay's sync_error), as many as its passes counted and as
 # zooid writes the fake failed.
-infra_failed=$(cat "$B/pass/infra".* | sed -n 's/^infra: [0-9]* synced, \([0-9]*\) failed.*/\1/p' |
+infra_failed=$(cat "$B/pass/infra".* | sed -n 's/^caravel-infra: [0-9]* synced, \([0-9]*\) failed.*/\1/p' |
     awk '{ s += $1 } END { print s + 0 }')
 infra_fail_rows=$(sql "SELECT count(*) FROM activity
     WHERE activity_type = 'fail_relay_sync'")
@@ -804,11 +804,11 @@ pass_line()
 		    v[int((NR + 1) / 2)], v[NR] }')"
 }
 nonzero=$(awk '$3 != 0' "$B/passes" | wc -l)
-# sums WORKER: its passes' summary lines ("infra: 3 synced, 1 failed, 0
+# sums WORKER: its passes' summary lines ("caravel-infra: 3 synced, 1 failed, 0
 # skipped in 0.41s"), the numbers added up.
 sums()
 {
-	cat "$B/pass/$1".* | sed -n "s/^$1: \([0-9].*\) in [0-9.]*s\$/\1/p" |
+	cat "$B/pass/$1".* | sed -n "s/^caravel-$1: \([0-9].*\) in [0-9.]*s\$/\1/p" |
 	    awk '{ for (i = 1; i <= NF; i++) {
 		if ($i ~ /^\(?[0-9]+$/) {
 			p[i] = substr($i, 1, 1) == "(" ? "(" : ""

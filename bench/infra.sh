@@ -262,7 +262,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	    die "the idle pass did something: $(tail -n 3 "$B/a.$r.out")"
 	mark_changed
 	pass b "$r" "$INFRA" --env-file "$ENV_FILE"
-	grep -q "^infra: $NCHANGED synced, 0 failed, 0 skipped" "$B/b.$r.out" ||
+	grep -q "^caravel-infra: $NCHANGED synced, 0 failed, 0 skipped" "$B/b.$r.out" ||
 	    die "pass (b) did not sync $NCHANGED relays: $(tail -n 3 "$B/b.$r.out")"
 	n=$(sql "SELECT count(*) FROM relay WHERE synced = 0")
 	[ "$n" = 0 ] || die "after pass (b), $n relays are still unsynced"
@@ -285,7 +285,7 @@ call_ms=$(sed -n 's/.*httpc: [A-Z]* .* -> [0-9]* in \([0-9][0-9]*\) ms$/\1/p' \
 ncalls=$(grep -c 'httpc: .* -> [0-9]* in [0-9]* ms$' "$B/verbose.out")
 call_total=$(sed -n 's/.*httpc: [A-Z]* .* -> [0-9]* in \([0-9][0-9]*\) ms$/\1/p' \
     "$B/verbose.out" | awk '{ s += $1 } END { printf "%.1f", s / 1000 }')
-verbose_s=$(sed -n 's/^infra: .* in \([0-9.]*\)s$/\1/p' "$B/verbose.out")
+verbose_s=$(sed -n 's/^caravel-infra: .* in \([0-9.]*\)s$/\1/p' "$B/verbose.out")
 # Under strace: the TCP connections the pass opens to the fake.
 conns=
 if command -v strace > /dev/null 2>&1; then
@@ -363,7 +363,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	echo "    $(cat "$B/b.$r.calls")"
 	r=$((r + 1))
 done
-echo "  (b) summary line: $(grep '^infra: ' "$B/b.$ROUNDS.out" | tail -n 1)"
+echo "  (b) summary line: $(grep '^caravel-infra: ' "$B/b.$ROUNDS.out" | tail -n 1)"
 echo "  (b) with -v, another pass of ${verbose_s}s: $ncalls zooid calls," \
     "median $call_ms ms each,"
 echo "      $call_total s in all (libcurl's total time, logged in whole ms:" \

@@ -164,7 +164,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	queue "$r"
 	echo "bench: round $r/$ROUNDS: the robot's pass" >&2
 	pass "$r"
-	grep -Eq "^robot: $NDMS sent, 0 retried, 0 failed, 3 profile events" \
+	grep -Eq "^caravel-robot: $NDMS sent, 0 retried, 0 failed, 3 profile events" \
 	    "$B/$r.out" ||
 	    die "the pass did not send $NDMS DMs: $(tail -n 3 "$B/$r.out")"
 	n=$(sql "SELECT count(*) FROM dm_outbox WHERE status = 'sent'")
@@ -238,7 +238,7 @@ printf '%-28s %8s %6s %6s %8s %6s %7s %9s\n' \
 echo
 echo "each round: wall ms: $(each 1); RSS kB: $(each 3);" \
     "connections: $(each 5); EVENTs: $(each 6); exit: $(each 4)"
-echo "summary line: $(grep '^robot: ' "$B/$ROUNDS.out" | tail -n 1)"
+echo "summary line: $(grep '^caravel-robot: ' "$B/$ROUNDS.out" | tail -n 1)"
 echo "delivered: every recipient unwrapped its $PER_RECIPIENT DMs from the" \
     "relay (nostr-tools nip59) in every round"
 echo

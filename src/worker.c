@@ -82,7 +82,8 @@ worker_start(struct worker *w, const struct worker_def *d, int argc,
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char errbuf[4096], program[32];
+	static char program[32]; /* the log's name for the whole run */
+	char errbuf[4096];
 	int ch;
 
 	memset(w, 0, sizeof(*w));
@@ -90,7 +91,9 @@ worker_start(struct worker *w, const struct worker_def *d, int argc,
 	w->lock_fd = -1;
 	w->started_ms = worker_ms();
 	w->started_at = clock_now();
-	log_init(d->name);
+	/* Every line names the program, as journald and syslog show it. */
+	snprintf(program, sizeof(program), "caravel-%s", d->name);
+	log_init(program);
 	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt_long(argc, argv, "f:nv", opts, NULL)) != -1) {
 		switch (ch) {
@@ -133,12 +136,11 @@ worker_start(struct worker *w, const struct worker_def *d, int argc,
 	if (optind != argc)
 		worker_usage(d, 0);
 	if (cfg_load(&w->cfg, w->envfile, errbuf, sizeof(errbuf)) == -1) {
-		fprintf(stderr, "%s: bad configuration:\n%s", d->name, errbuf);
+		fprintf(stderr, "%s: bad configuration:\n%s", program, errbuf);
 		exit(1);
 	}
 	if (w->check_config)
 		cfg_print(&w->cfg, stdout);
-	snprintf(program, sizeof(program), "caravel-%s", d->name);
 	if (cfg_require(&w->cfg, program, d->need, d->nneed, errbuf,
 	    sizeof(errbuf)) == -1) {
 		fprintf(stderr, "%s: incomplete configuration:\n%s", program,

@@ -178,7 +178,7 @@ check "a DM queued for the next test" test "$admin_rc" -eq 0
     --once-for "$("$top_builddir/tests/nostrcli" npub "$SOMEONE")" \
     > "$T/help.out" 2>&1
 check "caravel-robot --once-for the npub of a queued DM: that DM is tried" \
-    grep -q "^robot: dm [0-9]* to $SOMEONE: not sent" "$T/help.out"
+    grep -q "^caravel-robot: dm [0-9]* to $SOMEONE: not sent" "$T/help.out"
 
 admin activity ffffffffffffffffffffffffffffffff
 check "activity of an unknown relay: exit 1" test "$admin_rc" -eq 1

@@ -121,7 +121,7 @@ check "dry run: the relay stays unsynced" test "$(q "SELECT synced FROM relay WH
 
 infra
 check "create: exit 0" test "$infra_rc" -eq 0
-check "create: summary line" grep -Eq '^infra: 1 synced, 0 failed, 0 skipped in [0-9.]+s$' "$T/infra.out"
+check "create: summary line" grep -Eq '^caravel-infra: 1 synced, 0 failed, 0 skipped in [0-9.]+s$' "$T/infra.out"
 check "create: one POST answered 201" test "$(zcalls "$R1")" = "POST 201"
 zstate > "$T/state.json"
 expect_state()
@@ -151,7 +151,7 @@ check "idle pass: exit 0 and prints nothing (cron would mail it)" \
     test ! -s "$T/infra.out"
 infra -v
 check "idle pass with -v: the summary, 0 synced" \
-    grep -q '^infra: 0 synced, 0 failed, 0 skipped' "$T/infra.out"
+    grep -q '^caravel-infra: 0 synced, 0 failed, 0 skipped' "$T/infra.out"
 check "idle pass: no request to zooid" test "$(curl -fsS "$ZURL/__log" | jq length)" = "$before"
 
 # --- a change: PATCH with the full body ---
@@ -178,7 +178,7 @@ check "crash: the database does not know yet" \
     test "$(q "SELECT synced, zooid_created FROM relay WHERE id = '$R2'")" = "0|0"
 infra
 check "after the crash: exit 0, 1 synced, 0 failed" \
-    grep -q '^infra: 1 synced, 0 failed' "$T/infra.out"
+    grep -q '^caravel-infra: 1 synced, 0 failed' "$T/infra.out"
 check "after the crash: POST found it (409), then PATCH" \
     test "$(zcalls "$R2" | tr '\n' ' ')" = "POST 201 POST 409 PATCH 200 "
 check "after the crash: one relay on zooid, synced" \
@@ -241,7 +241,7 @@ control '{"fail_next": 500, "fail_error": "database is locked"}'
 now=$(date +%s)
 infra
 check "500: the pass finishes with exit 0 (deferred)" test "$infra_rc" -eq 0
-check "500: summary counts a failure" grep -q '^infra: 0 synced, 1 failed' "$T/infra.out"
+check "500: summary counts a failure" grep -q '^caravel-infra: 0 synced, 1 failed' "$T/infra.out"
 check "500: sync_error says why" \
     qtrue "SELECT 1 FROM relay WHERE id = '$R4' AND sync_error LIKE '%500%database is locked%'" 
 check "500: sync_error is set" \
@@ -251,7 +251,7 @@ check "500: one failure, retry in 30 s" \
 check "500: activity fail_relay_sync" \
     test "$(q "SELECT count(*) FROM activity WHERE resource_id = '$R4' AND activity_type = 'fail_relay_sync'")" = 1
 infra -v
-check "backoff: not retried before its time" grep -q '^infra: 0 synced, 0 failed' "$T/infra.out"
+check "backoff: not retried before its time" grep -q '^caravel-infra: 0 synced, 0 failed' "$T/infra.out"
 control '{"fail_next": 500}'
 CARAVEL_TEST_NOW=$((now + 31)) infra
 check "backoff: the second failure waits 60 s" \
@@ -263,9 +263,9 @@ check "6th failure: retries stop" \
     test "$(q "SELECT sync_failures, sync_retry_at IS NULL FROM relay WHERE id = '$R4'")" = "6|1"
 CARAVEL_TEST_NOW=$((now + 100000)) infra -v
 check "after 6 failures: not retried, even much later" \
-    grep -q '^infra: 0 synced, 0 failed' "$T/infra.out"
+    grep -q '^caravel-infra: 0 synced, 0 failed' "$T/infra.out"
 infra --retry-failed
-check "--retry-failed: synced" grep -q '^infra: 1 synced, 0 failed' "$T/infra.out"
+check "--retry-failed: synced" grep -q '^caravel-infra: 1 synced, 0 failed' "$T/infra.out"
 check "--retry-failed: state healthy" \
     test "$(q "SELECT synced, sync_error, sync_failures FROM relay WHERE id = '$R4'")" = "1||0"
 
