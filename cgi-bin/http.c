@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -129,6 +128,8 @@ app_db(struct app *app)
 		if ((app->db = db_open(app->cfg.dbpath)) != NULL) {
 			db_api_checkpoints(app->db);
 			db_queue_writers(app->db);
+			/* Beside a database that exists, as the queue's file. */
+			app_metrics_open(app);
 		}
 	return app->db;
 }
@@ -364,16 +365,6 @@ resp_write(struct io *io, struct req *r, struct resp *w, enum status st)
 	json_object_put(o);
 }
 
-/* Microseconds on the monotonic clock. */
-static int64_t
-now_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
-}
-
 /* The row of statuses[] whose HTTP code a response has (metrics). */
 static size_t
 status_row(enum status st, const struct resp *w)
@@ -398,7 +389,7 @@ app_metrics_open(struct app *app)
 	uint16_t codes[ST__MAX];
 	size_t i, n = api_nroutes();
 
-	if (app->cfg.dbpath == NULL)
+	if (app->cfg.dbpath == NULL || app->metrics.shm != NULL)
 		return;
 	if (n > METRICS_ROUTES - 1)
 		n = METRICS_ROUTES - 1;
@@ -417,7 +408,7 @@ http_handle(struct app *app, struct io *io)
 	struct req r;
 	struct resp w;
 	enum status st;
-	int64_t t0 = now_us();
+	int64_t t0 = clock_mono_us();
 
 	memset(&r, 0, sizeof(r));
 	memset(&w, 0, sizeof(w));
@@ -426,8 +417,12 @@ http_handle(struct app *app, struct io *io)
 	req_read(&r, io, (size_t)cfg_int(&app->cfg, CFG_MAX_BODY_SIZE));
 	api_dispatch(&r, &w, &st);
 	resp_write(io, &r, &w, st);
+	/* The counters open with the database; a request that needed none
+	 * (a 404, a preflight) opens it here, once per process. */
+	if (app->metrics.shm == NULL)
+		(void)app_db(app);
 	metrics_request(&app->metrics, r.route, status_row(st, &w),
-	    now_us() - t0);
+	    clock_mono_us() - t0);
 	json_object_put(r.json);
 	json_object_put(w.data);
 	arena_free(&r.arena);

@@ -185,8 +185,6 @@ main(int argc, char *argv[])
 		return rc == -1 ? 1 : 0;
 	}
 
-	/* Before the children fork: they share the mapping. */
-	app_metrics_open(&app);
 	if (httpc_global_init() == -1) {
 		log_warnx("cannot initialise libcurl");
 		cfg_free(&app.cfg);

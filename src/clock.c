@@ -17,3 +17,12 @@ clock_now(void)
 		return v;
 	return (int64_t)time(NULL);
 }
+
+int64_t
+clock_mono_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}

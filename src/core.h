@@ -75,6 +75,8 @@ void log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
  * CARAVEL_TEST_NOW (an integer), so expiry rules are testable.
  */
 int64_t clock_now(void);
+/* Microseconds on the monotonic clock: durations, never dates. */
+int64_t clock_mono_us(void);
 
 /* hex.c: lower-case hex; decoding accepts lower case only (NIP-01) */
 void hex_encode(const unsigned char *, size_t, char *out); /* 2n + 1 bytes */

@@ -17,16 +17,6 @@
 
 #include "db.h"
 
-/* Monotonic microseconds. */
-static int64_t
-mono_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
-}
-
 /*
  * SQLite's own busy handler sleeps up to 100 ms at a time; a writer here
  * holds the lock for a few hundred microseconds, so a request waiting
@@ -38,7 +28,7 @@ static int
 db_busy(void *arg, int count)
 {
 	struct db *db = arg;
-	int64_t now = mono_us();
+	int64_t now = clock_mono_us();
 
 	if (count == 0)
 		db->busy_since_us = now;

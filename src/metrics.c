@@ -27,6 +27,44 @@ label(char dst[METRICS_LABEL], const char *src)
 	snprintf(dst, METRICS_LABEL, "%s", src);
 }
 
+/*
+ * The file, at its size: made with O_EXCL by one process, which sizes it
+ * at once; the others wait for that, and a file of another layout (an
+ * older release) is replaced, never truncated under its readers.
+ */
+static int
+metrics_file(const char *path)
+{
+	struct stat st;
+	int fd, tries;
+
+	for (tries = 0; tries < 200; tries++) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
+		if (fd >= 0) {
+			if (ftruncate(fd, (off_t)sizeof(struct metrics_shm)) == 0)
+				return fd;
+			close(fd);
+			return -1;
+		}
+		if (errno != EEXIST ||
+		    ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1 &&
+		    errno != ENOENT))
+			return -1;
+		if (fd == -1)
+			continue;
+		if (fstat(fd, &st) == 0 &&
+		    st.st_size == (off_t)sizeof(struct metrics_shm))
+			return fd;
+		close(fd);
+		if (st.st_size == 0)
+			usleep(1000); /* its maker is about to size it */
+		else
+			(void)unlink(path);
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
 int
 metrics_open(struct metrics *m, const char *dbpath, int create,
     const char *const *routes, size_t nroutes, const uint16_t *codes,
@@ -40,17 +78,13 @@ metrics_open(struct metrics *m, const char *dbpath, int create,
 
 	m->shm = NULL;
 	path = xasprintf("%s.metrics", dbpath);
-	fd = open(path, (create ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC,
-	    0660);
+	fd = create ? metrics_file(path) : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1) {
 		if (create || errno != ENOENT)
 			log_warn("%s (requests are not counted)", path);
 		free(path);
 		return -1;
 	}
-	if (create && fstat(fd, &st) == 0 &&
-	    st.st_size != (off_t)sizeof(*s) && ftruncate(fd, 0) == 0)
-		(void)ftruncate(fd, (off_t)sizeof(*s));
 	if (fstat(fd, &st) == -1 || st.st_size != (off_t)sizeof(*s) ||
 	    (s = mmap(NULL, sizeof(*s), create ? PROT_READ | PROT_WRITE :
 	    PROT_READ, MAP_SHARED, fd, 0)) == MAP_FAILED) {
@@ -62,9 +96,8 @@ metrics_open(struct metrics *m, const char *dbpath, int create,
 	close(fd);
 	free(path);
 	if (create) {
-		if (s->magic != (METRICS_MAGIC ^ METRICS_VERSION))
-			memset(s, 0, sizeof(*s));
-		/* Labels are the running program's; counters stay. */
+		/* Labels are the running program's (the same in every
+		 * process of it); counters stay. */
 		s->nroutes = (uint32_t)(nroutes < METRICS_ROUTES ? nroutes :
 		    METRICS_ROUTES - 1);
 		for (i = 0; i < s->nroutes; i++)
@@ -80,7 +113,8 @@ metrics_open(struct metrics *m, const char *dbpath, int create,
 			label(s->auth[i], auth[i]);
 		__atomic_store_n(&s->magic, METRICS_MAGIC ^ METRICS_VERSION,
 		    __ATOMIC_RELEASE);
-	} else if (s->magic != (METRICS_MAGIC ^ METRICS_VERSION)) {
+	} else if (__atomic_load_n(&s->magic, __ATOMIC_ACQUIRE) !=
+	    (METRICS_MAGIC ^ METRICS_VERSION)) {
 		munmap(s, sizeof(*s));
 		return -1;
 	}

@@ -18,10 +18,7 @@
 int64_t
 worker_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_mono_us() / 1000;
 }
 
 /* --help: to stdout, exit 0; a wrong command line: to stderr, exit 2. */

@@ -247,6 +247,25 @@ random_hex32()
 	od -An -tx1 -N32 /dev/urandom | tr -d ' \n'
 }
 
+# pubkey_of SK: the nostr public key of the secret key SK (tests/nostrcli).
+pubkey_of()
+{
+	echo '{"kind":1,"created_at":1,"tags":[],"content":""}' |
+	    "$top_builddir/tests/nostrcli" sign "$1" | jq -r .pubkey
+}
+
+# seed_signer: a fresh key TSK with public key TPK, a tenant row for it in
+# $DB, and AUTH, a session-style NIP-98 header of it for HOST 127.0.0.1.
+seed_signer()
+{
+	TSK=$(random_hex32)
+	TPK=$(pubkey_of "$TSK")
+	sqlite3 "$DB" "INSERT INTO tenant (pubkey, created_at)
+	    VALUES ('$TPK', 1796000000)" || bail "cannot seed the tenant"
+	AUTH=$("$top_builddir/tests/nostrcli" nip98-make "$TSK" \
+	    http://127.0.0.1/ GET)
+}
+
 DB=$T/caravel.db
 ENV_FILE=$T/caravel.env
 {

@@ -146,12 +146,6 @@ check "caravel-infra's usage has --retry-failed" grep -q -- --retry-failed "$T/h
 check "caravel-billing's usage has --all" grep -q -- --all "$T/help.out"
 
 # --once-for names something that exists, as hex or npub.
-# pubkey_of SK: the public key of a secret key (valid curve points).
-pubkey_of()
-{
-	echo '{"kind":1,"created_at":1,"tags":[],"content":""}' |
-	    "$top_builddir/tests/nostrcli" sign "$1" | jq -r .pubkey
-}
 NOBODY=$(pubkey_of "$(random_hex32)")
 SOMEONE=$(pubkey_of "$(random_hex32)")
 "$top_builddir/caravel-infra" --env-file "$ENV_FILE" \

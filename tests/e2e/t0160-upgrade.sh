@@ -92,12 +92,7 @@ check "migrate again: nothing to do, no second backup" \
 
 start_api -m 1000
 start_nginx
-TSK=$(random_hex32)
-TPK=$(echo '{"kind":1,"created_at":1,"tags":[],"content":""}' |
-    "$NOSTRCLI" sign "$TSK" | jq -r .pubkey)
-sqlite3 "$DB" "INSERT INTO tenant (pubkey, created_at)
-    VALUES ('$TPK', 1796000000)" || bail "cannot seed the tenant"
-AUTH=$("$NOSTRCLI" nip98-make "$TSK" http://127.0.0.1/ GET)
+seed_signer
 http GET /health
 expect_status "API on the migrated database: /health" 200
 

@@ -19,12 +19,7 @@ admin()
 
 start_api -c 4
 start_nginx
-TSK=$(random_hex32)
-TPK=$(echo '{"kind":1,"created_at":1,"tags":[],"content":""}' |
-    "$NOSTRCLI" sign "$TSK" | jq -r .pubkey)
-sqlite3 "$DB" "INSERT INTO tenant (pubkey, created_at)
-    VALUES ('$TPK', 1796000000)" || bail "cannot seed the tenant"
-AUTH=$("$NOSTRCLI" nip98-make "$TSK" http://127.0.0.1/ GET)
+seed_signer
 
 # writer N: 150 relays, one request at a time; the status codes to a file.
 writer()

@@ -90,8 +90,7 @@ check "port 80 answers certbot's challenge" sh -c \
 # --- AUTH_STRICT on TLS nginx ends itself ---
 
 SK=$(random_hex32)
-PK=$(echo '{"kind":1,"created_at":1,"tags":[],"content":""}' |
-    "$NOSTRCLI" sign "$SK" | jq -r .pubkey)
+PK=$(pubkey_of "$SK")
 AUTH=$("$NOSTRCLI" nip98-make "$SK" "$URL/identity" GET)
 st=$(tls "$URL/identity" -H "Authorization: $AUTH")
 check "AUTH_STRICT over TLS: a token for the https URL is accepted" \

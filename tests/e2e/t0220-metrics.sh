@@ -17,11 +17,6 @@ NOSTRCLI=$top_builddir/tests/nostrcli
 [ -x "$NOSTRCLI" ] || bail "tests/nostrcli is not built"
 unset CARAVEL_TEST_NOW
 
-pubkey_of()
-{
-	echo '{"kind":1,"created_at":1,"tags":[],"content":""}' |
-	    "$NOSTRCLI" sign "$1" | jq -r .pubkey
-}
 ASK=$(random_hex32)
 TSK=$(random_hex32)
 api_env "ADMINS=$(pubkey_of "$ASK")"

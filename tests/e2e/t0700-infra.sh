@@ -29,12 +29,6 @@ INFRA=$top_builddir/caravel-infra
 [ -x "$INFRA" ] || bail "caravel-infra is not built"
 unset CARAVEL_TEST_NOW CARAVEL_STOP_AT
 
-pubkey_of()
-{
-	echo '{"kind":1,"created_at":1,"tags":[],"content":""}' |
-	    "$NOSTRCLI" sign "$1" | jq -r .pubkey
-}
-
 q()
 {
 	sqlite3 "$DB" "$1"
