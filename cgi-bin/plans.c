@@ -23,6 +23,7 @@ plan_json(const struct config *cfg, const struct plan *p)
 		jadd_int(o, "members", p->members);
 	jadd_bool(o, "blossom", p->blossom);
 	jadd_bool(o, "livekit", p->livekit);
+	jadd_bool(o, "hidden", p->hidden);
 	if (price != NULL && *price != '\0')
 		jadd_str(o, "stripe_price_id", price);
 	else

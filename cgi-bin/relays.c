@@ -214,9 +214,13 @@ relay_fields(struct req *r, struct resp *w, struct relay *rl)
 	return ST_OK;
 }
 
-/* Plan must exist and allow the features the relay turns on. */
+/*
+ * Plan must exist and allow the features the relay turns on; one being
+ * chosen (chosen 1: a new relay, a plan change) must still be offered.
+ */
 static enum status
-plan_check(struct req *r, struct resp *w, struct db *db, struct relay *rl)
+plan_check(struct req *r, struct resp *w, struct db *db, struct relay *rl,
+    int chosen)
 {
 	struct plan p;
 	enum dbrc rc;
@@ -227,6 +231,10 @@ plan_check(struct req *r, struct resp *w, struct db *db, struct relay *rl)
 		    rl->plan));
 	if (rc != DB_OK)
 		return st_from_db(rc);
+	if (chosen && p.hidden)
+		return resp_field(w, ST_INVALID_PLAN, "plan",
+		    arena_printf(&r->arena, "the %s plan is no longer offered; "
+		    "choose another", p.name));
 	if (rl->flag[RF_BLOSSOM_ENABLED] && !p.blossom)
 		return resp_field(w, ST_PLAN_FEATURE, "blossom_enabled",
 		    arena_printf(&r->arena, "the %s plan does not include "
@@ -360,7 +368,7 @@ relays_create(struct req *r, struct resp *w)
 	rl.subdomain = arena_strdup(&r->arena, subdomain);
 	rl.tenant = arena_strdup(&r->arena, tenant);
 	if ((st = subdomain_check(r, w, db, subdomain)) != ST_OK ||
-	    (st = plan_check(r, w, db, &rl)) != ST_OK)
+	    (st = plan_check(r, w, db, &rl, 1)) != ST_OK)
 		return st;
 	if ((rc = db_tenant_get(db, &r->arena, tenant, &t)) == DB_NOTFOUND)
 		return resp_fail(w, ST_TENANT_REQUIRED, "the tenant does not "
@@ -482,12 +490,12 @@ relays_update(struct req *r, struct resp *w)
 		return st;
 	if (*s != '\0' && strcmp(s, rl.plan) != 0) {
 		rl.plan = arena_strdup(&r->arena, s);
-		if ((st = plan_check(r, w, db, &rl)) != ST_OK ||
+		if ((st = plan_check(r, w, db, &rl, 1)) != ST_OK ||
 		    (strcmp(rl.status, "active") == 0 && (st =
 		    delinquency_gate(r, w, db, rl.tenant, rl.plan)) != ST_OK) ||
 		    (st = member_limit_check(r, w, db, &rl)) != ST_OK)
 			return st;
-	} else if ((st = plan_check(r, w, db, &rl)) != ST_OK)
+	} else if ((st = plan_check(r, w, db, &rl, 0)) != ST_OK)
 		return st;
 	if (db_begin(db) != DB_OK)
 		return ST_UNAVAILABLE;

@@ -271,6 +271,7 @@ struct plan {
 	int64_t members; /* member limit; -1 = unlimited */
 	int blossom, livekit;
 	char *stripe_price_setting; /* config key of the price, or NULL */
+	int hidden; /* no longer offered: kept only by relays already on it */
 };
 /* All plans in display order; *n gets the count. */
 enum dbrc db_plan_list(struct db *, struct arena *, struct plan **, size_t *n);

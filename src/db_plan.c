@@ -17,6 +17,7 @@ plan_row(struct arena *a, sqlite3_stmt *s, struct plan *p)
 	p->livekit = sqlite3_column_int(s, 5);
 	p->stripe_price_setting = sqlite3_column_type(s, 6) == SQLITE_NULL ?
 	    NULL : db_col_text(a, s, 6);
+	p->hidden = sqlite3_column_int(s, 7);
 }
 
 enum dbrc

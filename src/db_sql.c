@@ -16,10 +16,10 @@ const char *const stmts[STMT__MAX] = {
 	/* 10,000 pages: about 40 MB of WAL, a safety net without cron. */
 	[STMT_PLAN_LIST] =
 	    "SELECT id, name, amount, members, blossom, livekit, "
-	    "stripe_price_setting FROM plan ORDER BY position, id",
+	    "stripe_price_setting, hidden FROM plan ORDER BY position, id",
 	[STMT_PLAN_GET] =
 	    "SELECT id, name, amount, members, blossom, livekit, "
-	    "stripe_price_setting FROM plan WHERE id = ?1",
+	    "stripe_price_setting, hidden FROM plan WHERE id = ?1",
 
 #define TENANT_COLUMNS "pubkey, created_at, stripe_customer_id, " \
 	"stripe_subscription_id, past_due_at, nwc_url_sealed IS NOT NULL, " \

@@ -8,6 +8,12 @@
 ALTER TABLE activity ADD COLUMN actor TEXT
     CHECK (actor IS NULL OR length(actor) BETWEEN 1 AND 64);
 
+-- A plan an operator no longer offers (UPDATE plan SET hidden = 1): GET
+-- /plans still lists it, marked, for the relays already on it; no relay
+-- may choose it any more.
+ALTER TABLE plan ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0
+    CHECK (hidden IN (0, 1));
+
 -- The admin list of webhook events is ordered by arrival (rowid), so the
 -- index on received_at only slowed every webhook down.
 DROP INDEX IF EXISTS stripe_event_received;

@@ -27,8 +27,8 @@ expect_jq "GET /plans: free, basic and growth" \
 expect_jq "GET /plans: basic is 500 cents, 100 members" \
     '.data[] | select(.id == "basic") | .amount == 500 and .members == 100'
 expect_jq "GET /plans: every plan has the Plan fields (api.md §4)" \
-    '[.data[] | keys == ["amount","blossom","id","livekit","members",
-    "name","stripe_price_id"]] | all'
+    '[.data[] | keys == ["amount","blossom","hidden","id","livekit",
+    "members","name","stripe_price_id"]] | all'
 
 http GET '/plans?ignored=1'
 expect_status "GET /plans with a query string" 200

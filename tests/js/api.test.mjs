@@ -1214,14 +1214,34 @@ test('public routes: health, plans, plan by id', async () => {
   assert.deepEqual(expectOk(await call('GET', '/health')), { status: 'ok' })
   const plans = expectOk(await call('GET', '/plans'))
   assert.deepEqual(plans, [
-    { id: 'free', name: 'Free', amount: 0, members: 10, blossom: false, livekit: false, stripe_price_id: null },
-    { id: 'basic', name: 'Basic', amount: 500, members: 100, blossom: true, livekit: true, stripe_price_id: PRICE_BASIC },
-    { id: 'growth', name: 'Growth', amount: 2500, members: null, blossom: true, livekit: true, stripe_price_id: PRICE_GROWTH },
+    { id: 'free', name: 'Free', amount: 0, members: 10, blossom: false, livekit: false, hidden: false, stripe_price_id: null },
+    { id: 'basic', name: 'Basic', amount: 500, members: 100, blossom: true, livekit: true, hidden: false, stripe_price_id: PRICE_BASIC },
+    { id: 'growth', name: 'Growth', amount: 2500, members: null, blossom: true, livekit: true, hidden: false, stripe_price_id: PRICE_GROWTH },
   ])
   assert.deepEqual(expectOk(await call('GET', '/plans/growth')), plans[2])
   expectError(await call('GET', '/plans/platinum'), 404, 'not-found')
   expectError(await call('GET', '/no/such/route', { as: A }), 404, 'not-found')
   expectError(await call('GET', '/'), 404, 'not-found')
+})
+
+test('a hidden plan: listed and marked, kept by its relays, chosen by none', async () => {
+  const kept = await createRelay(A, { subdomain: sub('kept'), plan: 'free' })
+  sql("UPDATE plan SET hidden = 1 WHERE id = 'free'")
+  try {
+    const free = expectOk(await call('GET', '/plans')).find((p) => p.id === 'free')
+    assert.equal(free.hidden, true, 'still listed, marked hidden')
+    assert.equal(expectOk(await call('GET', '/plans/free')).hidden, true)
+    const before = dump()
+    expectError(await call('POST', '/relays', { as: A, body: { subdomain: sub('new'), plan: 'free' } }),
+      422, 'invalid-plan', { match: /no longer offered/ })
+    sameDump(before, 'creating a relay on a hidden plan')
+    // The relay already on it keeps it, and can still be edited.
+    const edited = expectOk(await call('PUT', `/relays/${kept.id}`, { as: A, body: { info_name: 'Still here' } }))
+    assert.equal(edited.plan, 'free')
+    assert.equal(edited.info_name, 'Still here')
+  } finally {
+    sql("UPDATE plan SET hidden = 0 WHERE id = 'free'")
+  }
 })
 
 test('unknown methods are 405 with Allow', async () => {
