@@ -36,6 +36,9 @@ relay_text(struct sbuf *b, const struct config *c, const struct relay *rl)
 	sbuf_str(b, rl->id);
 	sbuf_str(b, "\",\"tenant\":\"");
 	sbuf_str(b, rl->tenant);
+	/* Flotilla's names for the same facts (research/flotilla-client.md). */
+	sbuf_str(b, "\",\"tenant_pubkey\":\"");
+	sbuf_str(b, rl->tenant);
 	sbuf_str(b, "\",\"schema\":\"");
 	sbuf_str(b, rl->schema);
 	sbuf_str(b, "\",\"subdomain\":\"");
@@ -48,7 +51,11 @@ relay_text(struct sbuf *b, const struct config *c, const struct relay *rl)
 	}
 	sbuf_str(b, "\",\"plan\":\"");
 	sbuf_str(b, rl->plan);
-	sbuf_str(b, "\",\"status\":\"");
+	sbuf_str(b, "\",\"plan_id\":\"");
+	sbuf_str(b, rl->plan);
+	sbuf_str(b, "\",\"zooid_domain\":");
+	sbuf_json_str(b, domain, strlen(domain));
+	sbuf_str(b, ",\"status\":\"");
 	sbuf_str(b, rl->status);
 	sbuf_str(b, "\",\"synced\":");
 	sbuf_int(b, rl->synced);
@@ -290,6 +297,45 @@ required_str(struct req *r, struct resp *w, const char *key, size_t max,
 	}
 }
 
+/*
+ * A field that has two names (ours and Flotilla's, e.g. plan and plan_id):
+ * either may be sent; both, only if they agree. *out is "" when neither.
+ */
+static enum status
+aliased_str(struct req *r, struct resp *w, const char *ours,
+    const char *theirs, size_t max, const char **out)
+{
+	const char *a, *b;
+	enum status st;
+
+	if ((st = required_str(r, w, ours, max, &a)) != ST_OK ||
+	    (st = required_str(r, w, theirs, max, &b)) != ST_OK)
+		return st;
+	if (*a != '\0' && *b != '\0' && strcmp(a, b) != 0)
+		return resp_field(w, ST_INVALID_FIELD, theirs, arena_printf(
+		    &r->arena, "%s and %s name the same thing and differ here; "
+		    "send one of them", ours, theirs));
+	*out = *a != '\0' ? a : b;
+	return ST_OK;
+}
+
+/* Flotilla sends the relay domain it expects; it must be this server's. */
+static enum status
+zooid_domain_check(struct req *r, struct resp *w)
+{
+	const char *d, *ours = cfg_str(&r->app->cfg, CFG_RELAY_DOMAIN);
+	enum status st;
+
+	if ((st = required_str(r, w, "zooid_domain", 253, &d)) != ST_OK)
+		return st;
+	if (*d != '\0' && strcmp(d, ours) != 0)
+		return resp_field(w, ST_INVALID_FIELD, "zooid_domain",
+		    arena_printf(&r->arena, "zooid_domain must be this "
+		    "server's relay domain%s%s", *ours != '\0' ? ", " : "",
+		    ours));
+	return ST_OK;
+}
+
 /* schema: subdomain with "-" → "_", "_", 8 id characters (api.md §5). */
 static char *
 relay_schema(struct arena *a, const char *subdomain, const char *id)
@@ -351,8 +397,9 @@ relays_create(struct req *r, struct resp *w)
 	memset(&rl, 0, sizeof(rl));
 	rl.info_name = rl.info_icon = rl.info_description = "";
 	if ((st = required_str(r, w, "subdomain", 256, &subdomain)) != ST_OK ||
-	    (st = required_str(r, w, "plan", 64, &plan)) != ST_OK ||
-	    (st = required_str(r, w, "tenant", 64, &tenant)) != ST_OK ||
+	    (st = aliased_str(r, w, "plan", "plan_id", 64, &plan)) != ST_OK ||
+	    (st = aliased_str(r, w, "tenant", "tenant_pubkey", 64, &tenant)) !=
+	    ST_OK || (st = zooid_domain_check(r, w)) != ST_OK ||
 	    (st = relay_fields(r, w, &rl)) != ST_OK)
 		return st;
 	if (*tenant == '\0')
@@ -485,7 +532,14 @@ relays_update(struct req *r, struct resp *w)
 	if (*s != '\0' && strcmp(s, rl.subdomain) != 0)
 		return resp_field(w, ST_INVALID_SUBDOMAIN, "subdomain",
 		    "subdomain cannot be changed");
-	if ((st = required_str(r, w, "plan", 64, &s)) != ST_OK ||
+	if ((st = aliased_str(r, w, "tenant", "tenant_pubkey", 64, &s)) !=
+	    ST_OK)
+		return st;
+	if (*s != '\0' && strcmp(s, rl.tenant) != 0)
+		return resp_field(w, ST_INVALID_FIELD, "tenant",
+		    "a relay cannot move to another tenant");
+	if ((st = aliased_str(r, w, "plan", "plan_id", 64, &s)) != ST_OK ||
+	    (st = zooid_domain_check(r, w)) != ST_OK ||
 	    (st = relay_fields(r, w, &rl)) != ST_OK)
 		return st;
 	if (*s != '\0' && strcmp(s, rl.plan) != 0) {

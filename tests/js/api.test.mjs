@@ -46,7 +46,9 @@ const FLAGS = ['policy_public_join', 'policy_strip_signatures',
   'livekit_enabled', 'push_enabled']
 const RELAY_KEYS = ['created_at', 'host', 'id', 'info_description',
   'info_icon', 'info_name', 'plan', 'schema', 'status', 'subdomain',
-  'sync_error', 'synced', 'tenant', ...FLAGS].sort()
+  'sync_error', 'synced', 'tenant', ...FLAGS,
+  // Flotilla's names for tenant, plan and the relay domain.
+  'tenant_pubkey', 'plan_id', 'zooid_domain'].sort()
 const ACTIVITY_KEYS = ['activity_type', 'created_at', 'id', 'resource_id',
   'resource_type', 'tenant']
 
@@ -1222,6 +1224,31 @@ test('public routes: health, plans, plan by id', async () => {
   expectError(await call('GET', '/plans/platinum'), 404, 'not-found')
   expectError(await call('GET', '/no/such/route', { as: A }), 404, 'not-found')
   expectError(await call('GET', '/'), 404, 'not-found')
+})
+
+test("Flotilla's field names: answered beside ours, accepted instead of ours", async () => {
+  // POST as hosting.ts sends it: plan_id, tenant_pubkey and zooid_domain.
+  const subdomain = sub('flo')
+  const made = expectOk(await call('POST', '/relays', { as: A, body: {
+    subdomain, plan_id: 'free', tenant_pubkey: A.pk, zooid_domain: RELAY_DOMAIN } }), 201)
+  assert.equal(made.plan, 'free')
+  assert.equal(made.plan_id, 'free')
+  assert.equal(made.tenant, A.pk)
+  assert.equal(made.tenant_pubkey, A.pk)
+  assert.equal(made.zooid_domain, RELAY_DOMAIN)
+  const before = dump()
+  expectError(await call('POST', '/relays', { as: A, body: { subdomain: sub('two'), plan: 'free', plan_id: 'basic' } }),
+    422, 'invalid-field', { field: 'plan_id', match: /plan and plan_id/ })
+  expectError(await call('POST', '/relays', { as: A, body: { subdomain: sub('far'), plan_id: 'free', zooid_domain: 'elsewhere.example' } }),
+    422, 'invalid-field', { field: 'zooid_domain', match: new RegExp(RELAY_DOMAIN.replace(/\./g, '\\.')) })
+  expectError(await call('PUT', `/relays/${made.id}`, { as: A, body: { tenant_pubkey: B.pk } }),
+    422, 'invalid-field', { match: /cannot move to another tenant/ })
+  sameDump(before, 'conflicting or foreign names')
+  // Flotilla's edit form sends the unchanged subdomain with plan_id.
+  const edited = expectOk(await call('PUT', `/relays/${made.id}`, { as: A, body: {
+    subdomain, plan_id: 'free', info_name: 'Edited in Flotilla', zooid_domain: RELAY_DOMAIN } }))
+  assert.equal(edited.info_name, 'Edited in Flotilla')
+  assert.equal(edited.plan_id, 'free')
 })
 
 test('a hidden plan: listed and marked, kept by its relays, chosen by none', async () => {
