@@ -153,12 +153,27 @@ struct db *
 db_open_migrate(const char *path, char **backup)
 {
 	struct db *db;
-	char *dest = NULL;
-	int v;
+	char *dest = NULL, *lock;
+	int v, fd;
 
 	*backup = NULL;
 	if ((db = db_connect(path, 1)) == NULL)
 		return NULL;
+	/*
+	 * One migrate at a time: a second one waits, then finds the schema
+	 * current and has nothing to back up or apply.
+	 */
+	lock = xasprintf("%s.migrate.lock", path);
+	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1 ||
+	    flock(fd, LOCK_EX) == -1) {
+		log_warn("%s", lock);
+		free(lock);
+		if (fd != -1)
+			close(fd);
+		db_close(db);
+		return NULL;
+	}
+	free(lock);
 	if ((v = db_schema_version(db)) < 0)
 		goto fail;
 	if (v > 0 && v < db_schema_latest()) {
@@ -169,9 +184,11 @@ db_open_migrate(const char *path, char **backup)
 	}
 	if (db_migrate(db) == -1)
 		goto fail;
+	close(fd);
 	*backup = dest;
 	return db;
 fail:
+	close(fd);
 	free(dest);
 	db_close(db);
 	return NULL;

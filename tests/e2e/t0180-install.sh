@@ -70,10 +70,14 @@ mkdir -p "$S/etc"
 : > "$S/etc/passwd"
 : > "$S/etc/group"
 if [ "$(id -u)" -eq 0 ]; then
-	systemd-sysusers --root="$S" > "$T/sysusers.out" 2>&1
+	# The files named: a prefix of this build (distcheck's) may be one
+	# these tools do not search.
+	systemd-sysusers --root="$S" "$S$sysusersdir/caravel.conf" \
+	    > "$T/sysusers.out" 2>&1
 	check "systemd-sysusers makes the caravel user" \
 	    grep -q '^caravel:' "$S/etc/passwd"
-	systemd-tmpfiles --root="$S" --create > "$T/tmpfiles.out" 2>&1
+	systemd-tmpfiles --root="$S" --create "$S$tmpfilesdir/caravel.conf" \
+	    > "$T/tmpfiles.out" 2>&1
 	check "systemd-tmpfiles makes the state directory" \
 	    test -d "$S$localstatedir/lib/caravel"
 	uid=$(grep '^caravel:' "$S/etc/passwd" | cut -d: -f3)
