@@ -418,8 +418,10 @@ http_handle(struct app *app, struct io *io)
 	api_dispatch(&r, &w, &st);
 	resp_write(io, &r, &w, st);
 	/* The counters open with the database; a request that needed none
-	 * (a 404, a preflight) opens it here, once per process. */
-	if (app->metrics.shm == NULL)
+	 * (a 404, a preflight) opens it here, once per process, but never
+	 * tries again a database that is not there. */
+	if (app->metrics.shm == NULL && app->db == NULL &&
+	    app->cfg.dbpath != NULL && access(app->cfg.dbpath, F_OK) == 0)
 		(void)app_db(app);
 	metrics_request(&app->metrics, r.route, status_row(st, &w),
 	    clock_mono_us() - t0);
