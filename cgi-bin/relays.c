@@ -55,6 +55,8 @@ relay_text(struct sbuf *b, const struct config *c, const struct relay *rl)
 	sbuf_str(b, rl->plan);
 	sbuf_str(b, "\",\"zooid_domain\":");
 	sbuf_json_str(b, domain, strlen(domain));
+	/* Until zooid serves a relay under a second host (README). */
+	sbuf_str(b, ",\"custom_domain\":\"\",\"custom_domain_verified\":0");
 	sbuf_str(b, ",\"status\":\"");
 	sbuf_str(b, rl->status);
 	sbuf_str(b, "\",\"synced\":");
@@ -336,6 +338,27 @@ zooid_domain_check(struct req *r, struct resp *w)
 	return ST_OK;
 }
 
+/*
+ * Flotilla's custom domains wait until zooid can serve a relay under a
+ * second host: "" (none) is the only value a relay can have.
+ */
+static enum status
+custom_domain_check(struct req *r, struct resp *w)
+{
+	const char *d;
+	enum status st;
+
+	if (json_has_null(r->json, "custom_domain"))
+		return ST_OK;
+	if ((st = required_str(r, w, "custom_domain", 4096, &d)) != ST_OK)
+		return st;
+	if (*d != '\0')
+		return resp_field(w, ST_INVALID_FIELD, "custom_domain",
+		    "custom domains are not available yet; the relay is "
+		    "reached at its subdomain");
+	return ST_OK;
+}
+
 /* schema: subdomain with "-" → "_", "_", 8 id characters (api.md §5). */
 static char *
 relay_schema(struct arena *a, const char *subdomain, const char *id)
@@ -396,10 +419,12 @@ relays_create(struct req *r, struct resp *w)
 		return st;
 	memset(&rl, 0, sizeof(rl));
 	rl.info_name = rl.info_icon = rl.info_description = "";
+	memcpy(rl.flag, relay_flag_defaults, sizeof(rl.flag));
 	if ((st = required_str(r, w, "subdomain", 256, &subdomain)) != ST_OK ||
 	    (st = aliased_str(r, w, "plan", "plan_id", 64, &plan)) != ST_OK ||
 	    (st = aliased_str(r, w, "tenant", "tenant_pubkey", 64, &tenant)) !=
 	    ST_OK || (st = zooid_domain_check(r, w)) != ST_OK ||
+	    (st = custom_domain_check(r, w)) != ST_OK ||
 	    (st = relay_fields(r, w, &rl)) != ST_OK)
 		return st;
 	if (*tenant == '\0')
@@ -540,6 +565,7 @@ relays_update(struct req *r, struct resp *w)
 		    "a relay cannot move to another tenant");
 	if ((st = aliased_str(r, w, "plan", "plan_id", 64, &s)) != ST_OK ||
 	    (st = zooid_domain_check(r, w)) != ST_OK ||
+	    (st = custom_domain_check(r, w)) != ST_OK ||
 	    (st = relay_fields(r, w, &rl)) != ST_OK)
 		return st;
 	if (*s != '\0' && strcmp(s, rl.plan) != 0) {

@@ -322,10 +322,14 @@ enum relay_flag {
 	RF_BLOSSOM_ENABLED,
 	RF_LIVEKIT_ENABLED,
 	RF_PUSH_ENABLED,
+	RF_POLICY_PUBLIC_READ,
+	RF_POLICY_PUBLIC_WRITE,
+	RF_MEMBERS_CAN_INVITE,
 	RF__MAX
 };
-/* Column and JSON name of each flag. */
+/* Column and JSON name of each flag, and its value for a new relay. */
 extern const char *const relay_flag_names[RF__MAX];
+extern const int relay_flag_defaults[RF__MAX];
 
 struct relay {
 	const char *id; /* 32 hex, also the relay's id on zooid */

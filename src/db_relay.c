@@ -13,6 +13,14 @@ const char *const relay_flag_names[RF__MAX] = {
 	[RF_BLOSSOM_ENABLED] = "blossom_enabled",
 	[RF_LIVEKIT_ENABLED] = "livekit_enabled",
 	[RF_PUSH_ENABLED] = "push_enabled",
+	[RF_POLICY_PUBLIC_READ] = "policy_public_read",
+	[RF_POLICY_PUBLIC_WRITE] = "policy_public_write",
+	[RF_MEMBERS_CAN_INVITE] = "members_can_invite",
+};
+
+/* As the schema's column defaults (0001, 0004). */
+const int relay_flag_defaults[RF__MAX] = {
+	[RF_MEMBERS_CAN_INVITE] = 1,
 };
 
 /* Columns in the order of RELAY_COLUMNS (db_sql.c). */
@@ -104,9 +112,9 @@ db_relay_insert(struct db *db, const struct relay *r, const char *sealed,
 	    db_bind_text(s, 7, r->info_name) == -1 ||
 	    db_bind_text(s, 8, r->info_icon) == -1 ||
 	    db_bind_text(s, 9, r->info_description) == -1 ||
-	    db_bind_int(s, 17, now) == -1;
+	    db_bind_int(s, 10, now) == -1;
 	for (i = 0; i < RF__MAX; i++)
-		bad |= db_bind_int(s, 10 + i, r->flag[i]) == -1;
+		bad |= db_bind_int(s, 11 + i, r->flag[i]) == -1;
 	if (bad)
 		return db_fail(db, s, __func__);
 	if ((rc = db_step(db, s)) == DB_DONE)
@@ -129,9 +137,9 @@ db_relay_update(struct db *db, const struct relay *r, int64_t now)
 	    db_bind_text(s, 3, r->info_name) == -1 ||
 	    db_bind_text(s, 4, r->info_icon) == -1 ||
 	    db_bind_text(s, 5, r->info_description) == -1 ||
-	    db_bind_int(s, 13, now) == -1;
+	    db_bind_int(s, 6, now) == -1;
 	for (i = 0; i < RF__MAX; i++)
-		bad |= db_bind_int(s, 6 + i, r->flag[i]) == -1;
+		bad |= db_bind_int(s, 7 + i, r->flag[i]) == -1;
 	if (bad)
 		return db_fail(db, s, __func__);
 	if ((rc = db_step(db, s)) == DB_DONE)

@@ -41,11 +41,14 @@ const char *const stmts[STMT__MAX] = {
 	    "UPDATE tenant SET billing_marked_at = "
 	    "max(?2, coalesce(billing_marked_at, 0) + 1) WHERE pubkey = ?1",
 
+/* The flags in the order of enum relay_flag (db.h). */
+#define RELAY_FLAG_COLUMNS "policy_public_join, policy_strip_signatures, " \
+	"groups_enabled, management_enabled, blossom_enabled, " \
+	"livekit_enabled, push_enabled, policy_public_read, " \
+	"policy_public_write, members_can_invite"
 #define RELAY_COLUMNS "id, tenant, schema, subdomain, plan, status, " \
 	"synced, sync_error, info_name, info_icon, info_description, " \
-	"policy_public_join, policy_strip_signatures, groups_enabled, " \
-	"management_enabled, blossom_enabled, livekit_enabled, push_enabled, " \
-	"created_at, version, zooid_created"
+	RELAY_FLAG_COLUMNS ", created_at, version, zooid_created"
 	[STMT_RELAY_GET] =
 	    "SELECT " RELAY_COLUMNS " FROM relay WHERE id = ?1",
 	[STMT_RELAY_LIST] =
@@ -57,18 +60,18 @@ const char *const stmts[STMT__MAX] = {
 	[STMT_RELAY_INSERT] =
 	    "INSERT INTO relay (id, tenant, subdomain, schema, plan, "
 	    "secret_sealed, info_name, info_icon, info_description, "
-	    "policy_public_join, policy_strip_signatures, groups_enabled, "
-	    "management_enabled, blossom_enabled, livekit_enabled, "
-	    "push_enabled, created_at, updated_at) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-	    "?14, ?15, ?16, ?17, ?17)",
+	    "created_at, updated_at, " RELAY_FLAG_COLUMNS ") "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, "
+	    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
 	/* A change resets the retry budget (workers.md §1). */
 	[STMT_RELAY_UPDATE] =
 	    "UPDATE relay SET plan = ?2, info_name = ?3, info_icon = ?4, "
-	    "info_description = ?5, policy_public_join = ?6, "
-	    "policy_strip_signatures = ?7, groups_enabled = ?8, "
-	    "management_enabled = ?9, blossom_enabled = ?10, "
-	    "livekit_enabled = ?11, push_enabled = ?12, updated_at = ?13, "
+	    "info_description = ?5, updated_at = ?6, "
+	    "policy_public_join = ?7, policy_strip_signatures = ?8, "
+	    "groups_enabled = ?9, management_enabled = ?10, "
+	    "blossom_enabled = ?11, livekit_enabled = ?12, push_enabled = ?13, "
+	    "policy_public_read = ?14, policy_public_write = ?15, "
+	    "members_can_invite = ?16, "
 	    "synced = 0, version = version + 1, sync_failures = 0, "
 	    "sync_retry_at = NULL WHERE id = ?1",
 	[STMT_RELAY_SET_STATUS] =

@@ -140,6 +140,14 @@ json_get_str(struct json_object *o, const char *key, size_t max,
 	return JGET_OK;
 }
 
+int
+json_has_null(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && v == NULL;
+}
+
 enum jget
 json_get_int(struct json_object *o, const char *key, int64_t min, int64_t max,
     int64_t *out)

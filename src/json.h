@@ -35,6 +35,8 @@ enum jget json_get_int(struct json_object *, const char *key, int64_t min,
     int64_t max, int64_t *out);
 /* Member key as a flag: 0/1 or false/true. */
 enum jget json_get_flag(struct json_object *, const char *key, int *out);
+/* 1 if member key is there and null. */
+int json_has_null(struct json_object *, const char *key);
 
 /* Builders: never NULL. */
 struct json_object *jobj(void);

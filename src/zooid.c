@@ -182,6 +182,9 @@ zooid_relay_body(const struct config *cfg, const struct relay *r,
 	o = jobj();
 	jadd_bool(o, "public_join", r->flag[RF_POLICY_PUBLIC_JOIN]);
 	jadd_bool(o, "strip_signatures", r->flag[RF_POLICY_STRIP_SIGNATURES]);
+	/* zooid of July 2026 on (§0.2 era E); older ones ignore them. */
+	jadd_bool(o, "public_read", r->flag[RF_POLICY_PUBLIC_READ]);
+	jadd_bool(o, "public_write", r->flag[RF_POLICY_PUBLIC_WRITE]);
 	jadd(b, "policy", o);
 	jadd(b, "groups", section_enabled(r->flag[RF_GROUPS_ENABLED]));
 	jadd(b, "management", section_enabled(r->flag[RF_MANAGEMENT_ENABLED]));
@@ -230,6 +233,10 @@ zooid_relay_body(const struct config *cfg, const struct relay *r,
 	jadd_bool(owner, "can_manage", 1);
 	jadd_bool(owner, "can_invite", 1);
 	jadd(roles, "owner", owner);
+	/* The role zooid gives every member; its pubkeys are not read. */
+	o = jobj();
+	jadd_bool(o, "can_invite", r->flag[RF_MEMBERS_CAN_INVITE]);
+	jadd(roles, "member", o);
 	jadd(b, "roles", roles);
 
 	arena_free(&a);

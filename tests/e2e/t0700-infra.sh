@@ -132,6 +132,8 @@ expect_state "active" '.inactive == false'
 expect_state "local blossom without S3 settings" '.blossom.adapter == "local"'
 expect_state "the tenant can manage and invite" \
     '[.roles[] | select((.pubkeys | index($t)) and .can_manage and .can_invite)] | length == 1'
+expect_state "members may invite (members_can_invite is on for a new relay)" \
+    '.roles.member.can_invite == true'
 check "create: synced = 1, zooid_created = 1" \
     test "$(q "SELECT synced, zooid_created, sync_error FROM relay WHERE id = '$R1'")" = "1|1|"
 check "create: activity complete_relay_sync" \
@@ -147,6 +149,22 @@ infra -v
 check "idle pass with -v: the summary, 0 synced" \
     grep -q '^caravel-infra: 0 synced, 0 failed, 0 skipped' "$T/infra.out"
 check "idle pass: no request to zooid" test "$(curl -fsS "$ZURL/__log" | jq length)" = "$before"
+
+# --- the flags Flotilla edits, on a zooid that reads them (era E) ---
+
+control '{"era": "E"}'
+q "UPDATE relay SET policy_public_read = 1, policy_public_write = 1,
+    members_can_invite = 0, synced = 0, version = version + 1 WHERE id = '$R1'"
+infra
+check "flags: a PATCH" test "$(zcalls "$R1" | tail -n 1)" = "PATCH 200"
+zstate > "$T/state.json"
+expect_state "policy.public_read and policy.public_write on" \
+    '.policy.public_read == true and .policy.public_write == true'
+expect_state "members may no longer invite; the owner still may" \
+    '.roles.member.can_invite == false and .roles.owner.can_invite == true'
+check "flags: zooid read every key sent" test "$(curl -fsS "$ZURL/__log" |
+    jq -c '[.[] | select(.method == "PATCH")] | last | .unknown_keys')" = "[]"
+control '{"era": "D"}'
 
 # --- a change: PATCH with the full body ---
 

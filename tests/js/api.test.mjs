@@ -43,12 +43,16 @@ const TENANT_KEYS = ['created_at', 'nwc_error', 'nwc_is_set', 'past_due_at',
   'pubkey', 'stripe_customer_id', 'stripe_subscription_id']
 const FLAGS = ['policy_public_join', 'policy_strip_signatures',
   'groups_enabled', 'management_enabled', 'blossom_enabled',
-  'livekit_enabled', 'push_enabled']
+  'livekit_enabled', 'push_enabled',
+  // The flags Flotilla edits (migration 0004).
+  'policy_public_read', 'policy_public_write', 'members_can_invite']
 const RELAY_KEYS = ['created_at', 'host', 'id', 'info_description',
   'info_icon', 'info_name', 'plan', 'schema', 'status', 'subdomain',
   'sync_error', 'synced', 'tenant', ...FLAGS,
   // Flotilla's names for tenant, plan and the relay domain.
-  'tenant_pubkey', 'plan_id', 'zooid_domain'].sort()
+  'tenant_pubkey', 'plan_id', 'zooid_domain',
+  // Until zooid can serve a relay under a second host: "" and 0.
+  'custom_domain', 'custom_domain_verified'].sort()
 const ACTIVITY_KEYS = ['activity_type', 'created_at', 'id', 'resource_id',
   'resource_type', 'tenant']
 
@@ -741,7 +745,10 @@ test('POST /relays creates an active, unsynced relay with a sealed key', async (
   assert.equal(rl.info_name, 'My relay')
   assert.equal(rl.info_description, 'A place')
   assert.equal(rl.info_icon, 'https://img.example/i.png')
-  assert.deepEqual(FLAGS.map((f) => rl[f]), [1, 0, 1, 0, 0, 0, 0])
+  // Not sent: 0, except members_can_invite (on, as Flotilla's form starts).
+  assert.deepEqual(FLAGS.map((f) => rl[f]), [1, 0, 1, 0, 0, 0, 0, 0, 0, 1])
+  assert.equal(rl.custom_domain, '')
+  assert.equal(rl.custom_domain_verified, 0)
   assert.ok(rl.created_at >= t0 - 1 && rl.created_at <= now() + 1)
 
   assert.deepEqual(expectOk(await call('GET', `/relays/${rl.id}`, { as: who })), rl)
@@ -1249,6 +1256,31 @@ test("Flotilla's field names: answered beside ours, accepted instead of ours", a
     subdomain, plan_id: 'free', info_name: 'Edited in Flotilla', zooid_domain: RELAY_DOMAIN } }))
   assert.equal(edited.info_name, 'Edited in Flotilla')
   assert.equal(edited.plan_id, 'free')
+
+  // The flags Flotilla edits, one at a time as its switches send them,
+  // are stored and reach zooid's config (the infra test shows the keys).
+  for (const [f, v] of [['policy_public_read', 1], ['policy_public_write', 1],
+    ['members_can_invite', 0], ['policy_public_read', 0]]) {
+    const rl = expectOk(await call('PUT', `/relays/${made.id}`, { as: A, body: { [f]: v } }))
+    assert.equal(rl[f], v, f)
+    assert.equal(rl.synced, 0, `${f}: zooid must hear of it`)
+    assert.equal(sql(`SELECT ${f} FROM relay WHERE id = ${q(made.id)}`), String(v))
+  }
+  // Custom domains wait for zooid: "" or null pass, a name is refused.
+  const cd = expectOk(await call('PUT', `/relays/${made.id}`, { as: A, body: { custom_domain: '' } }))
+  assert.equal(cd.custom_domain, '')
+  expectOk(await call('PUT', `/relays/${made.id}`, { as: A, body: { custom_domain: null } }))
+  const snap = dump()
+  for (const [m, p, body] of [
+    ['PUT', `/relays/${made.id}`, { custom_domain: 'relay.example.org' }],
+    ['POST', '/relays', { subdomain: sub('cd'), plan_id: 'free', custom_domain: 'relay.example.org' }],
+  ]) {
+    expectError(await call(m, p, { as: A, body }), 422, 'invalid-field',
+      { field: 'custom_domain', match: /custom domains are not available yet/ })
+  }
+  expectError(await call('PUT', `/relays/${made.id}`, { as: A, body: { custom_domain: 7 } }),
+    400, 'bad-request', { field: 'custom_domain' })
+  sameDump(snap, 'a custom domain')
 })
 
 test('a hidden plan: listed and marked, kept by its relays, chosen by none', async () => {

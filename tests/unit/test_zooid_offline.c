@@ -104,23 +104,26 @@ at(struct json_object *o, const char *a, const char *b, const char *c)
 #define INFO "\"info\":{\"name\":\"My space\",\"icon\":" \
 	"\"https://x.example/i.png\",\"description\":\"A \\\"quoted\\\" " \
 	"place\",\"pubkey\":\"" TENANT "\"}"
-#define ROLES "\"roles\":{\"owner\":{\"pubkeys\":[\"" TENANT "\"]," \
-	"\"can_manage\":true,\"can_invite\":true}}"
+#define ROLES(invite) "\"roles\":{\"owner\":{\"pubkeys\":[\"" TENANT \
+	"\"],\"can_manage\":true,\"can_invite\":true}," \
+	"\"member\":{\"can_invite\":" invite "}}"
 
 static const char *const body_local =
     "{\"host\":\"s1.spaces.example.com\",\"schema\":\"relay_1\","
     "\"secret\":\"" RELAY_SK "\",\"inactive\":false," INFO ","
-    "\"policy\":{\"public_join\":true,\"strip_signatures\":false},"
+    "\"policy\":{\"public_join\":true,\"strip_signatures\":false,"
+    "\"public_read\":false,\"public_write\":false},"
     "\"groups\":{\"enabled\":true},\"management\":{\"enabled\":true},"
     "\"push\":{\"enabled\":false},"
     "\"blossom\":{\"enabled\":true,\"adapter\":\"local\"},"
     "\"livekit\":{\"server_url\":\"\",\"api_key\":\"\",\"api_secret\":\"\"},"
-    ROLES "}";
+    ROLES("false") "}";
 
 static const char *const body_s3 =
     "{\"host\":\"s2.spaces.example.com\",\"schema\":\"relay_2\","
     "\"inactive\":true," INFO ","
-    "\"policy\":{\"public_join\":false,\"strip_signatures\":true},"
+    "\"policy\":{\"public_join\":false,\"strip_signatures\":true,"
+    "\"public_read\":true,\"public_write\":true},"
     "\"groups\":{\"enabled\":false},\"management\":{\"enabled\":false},"
     "\"push\":{\"enabled\":true},"
     "\"blossom\":{\"enabled\":false,\"adapter\":\"s3\",\"s3\":{"
@@ -128,13 +131,14 @@ static const char *const body_s3 =
     "\"bucket\":\"media\",\"access_key\":\"AKIA0001\",\"secret_key\":\""
     S3_SECRET "\",\"key_prefix\":\"relay_2\"}},"
     "\"livekit\":{\"server_url\":\"wss://lk.example.com\",\"api_key\":"
-    "\"APIkey1\",\"api_secret\":\"" LK_SECRET "\"}," ROLES "}";
+    "\"APIkey1\",\"api_secret\":\"" LK_SECRET "\"}," ROLES("true") "}";
 
 /* Every leaf zooid reads (§3.1), as dotted paths; roles as "roles.*". */
 static const char *const zooid_leaves[] = {
 	"host", "schema", "secret", "inactive", "info.name", "info.icon",
 	"info.description", "info.pubkey", "policy.public_join",
-	"policy.strip_signatures", "groups.enabled", "management.enabled",
+	"policy.strip_signatures", "policy.public_read", "policy.public_write",
+	"groups.enabled", "management.enabled",
 	"push.enabled", "blossom.enabled", "blossom.authenticated_read",
 	"blossom.adapter", "blossom.s3.endpoint", "blossom.s3.region",
 	"blossom.s3.bucket", "blossom.s3.access_key", "blossom.s3.secret_key",
@@ -179,7 +183,7 @@ START_TEST(body_exact)
 	relay_n(&r, 1, id, schema, sub);
 	b = zooid_relay_body(&c, &r, RELAY_SK);
 	ck_assert_str_eq(json_text(b, NULL), body_local);
-	ck_assert_uint_eq(leaves(b, ""), 21);
+	ck_assert_uint_eq(leaves(b, ""), 24);
 	json_object_put(b);
 
 	/* S3 (all four set) with an endpoint, livekit on, delinquent. */
@@ -193,9 +197,12 @@ START_TEST(body_exact)
 	r.flag[RF_BLOSSOM_ENABLED] = 0;
 	r.flag[RF_LIVEKIT_ENABLED] = 1;
 	r.flag[RF_PUSH_ENABLED] = 1;
+	r.flag[RF_POLICY_PUBLIC_READ] = 1;
+	r.flag[RF_POLICY_PUBLIC_WRITE] = 1;
+	r.flag[RF_MEMBERS_CAN_INVITE] = 1;
 	b = zooid_relay_body(&c, &r, NULL);
 	ck_assert_str_eq(json_text(b, NULL), body_s3);
-	ck_assert_uint_eq(leaves(b, ""), 26);
+	ck_assert_uint_eq(leaves(b, ""), 29);
 	json_object_put(b);
 	cfg_free(&c);
 }
