@@ -290,13 +290,13 @@ export class Billing {
    * a new item. Refuses an unknown id, zero items left, two items on one
    * price and more than 20 items.
    */
-  planItems(sub, list) {
+  planItems(sub, list, name = 'items') {
     const plan = sub.items.data.map((it) => ({ it, price: it.price.id,
       quantity: it.quantity, deleted: false, md: null }));
     const byId = new Map(plan.map((x) => [x.it.id, x]));
     const seen = new Set();
     list.forEach((raw, i) => {
-      const p = `items[${i}]`;
+      const p = `${name}[${i}]`;
       if (!isObj(raw))
         throw invalid(`Invalid object: ${p}`, { param: p });
       onlyParams(raw, ['id', 'price', 'quantity', 'deleted', 'metadata'], p);
@@ -335,16 +335,34 @@ export class Billing {
     const live = plan.filter((x) => !x.deleted);
     if (live.length === 0) // this fake's wording: Stripe refuses it (stripe.md §1.2 E)
       throw invalid('A subscription must keep at least one item: cancel the ' +
-        'subscription instead of deleting its last item.', { param: 'items' });
+        'subscription instead of deleting its last item.', { param: name });
     if (live.length > MAX_ITEMS)
-      throw invalid(`Invalid items: at most ${MAX_ITEMS} items`, { param: 'items' });
+      throw invalid(`Invalid ${name}: at most ${MAX_ITEMS} items`, { param: name });
     const prices = new Set();
     for (const x of live) {
       if (prices.has(x.price))
-        throw dupPrice(x.price, 'items');
+        throw dupPrice(x.price, name);
       prices.add(x.price);
     }
     return plan;
+  }
+
+  /* The entries of a plan whose price or quantity changes: {x, old, now}. */
+  planChanges(plan) {
+    const changed = [];
+    for (const x of plan) {
+      const was = x.it && { price: x.it.price.id, quantity: x.it.quantity };
+      const is = !x.deleted && { price: x.price, quantity: x.quantity };
+      if (!was || !is || was.price !== is.price || was.quantity !== is.quantity)
+        changed.push({ x, old: was, now: is });
+    }
+    return changed;
+  }
+
+  /* The proration items of those changes at time t (see prorate). */
+  planProrations(sub, changed, t) {
+    return this.prorate(sub, changed.map((c) => ({ itemId: c.x.it?.id ?? c.x.newId,
+      old: c.old, now: c.now })), t);
   }
 
   /*
@@ -425,6 +443,14 @@ export class Billing {
 
   /* A draft invoice for a subscription (emits invoice.created). */
   invoiceDraft(sub, id, reason, lines, start, end, ctx) {
+    const inv = this.invoiceObject(sub, id, reason, lines, start, end);
+    this.invoices.set(id, inv);
+    ctx.emit('invoice.created', inv);
+    return inv;
+  }
+
+  /* The draft invoice object over these lines, neither stored nor announced. */
+  invoiceObject(sub, id, reason, lines, start, end) {
     const total = lines.reduce((a, l) => a + l.amount, 0);
     const cus = this.customers.get(sub.customer);
     for (const l of lines)
@@ -449,8 +475,6 @@ export class Billing {
         paid_at: null, voided_at: null },
       subtotal: total, total, webhooks_delivered_at: null,
     };
-    this.invoices.set(id, inv);
-    ctx.emit('invoice.created', inv);
     return inv;
   }
 
@@ -681,23 +705,14 @@ export class Billing {
     if (sub.status === 'canceled' && changes)
       throw invalid('A canceled subscription can only update its ' +
         'cancellation_details and metadata.');
-    if (sub.status === 'incomplete' && changes) // this fake's wording
-      throw invalid('A subscription with status `incomplete` can only have ' +
-        'metadata and default_source updated until its first invoice is paid.');
+    if (sub.status === 'incomplete' && changes)
+      throw incompleteChange();
 
     const t = now();
     const { end } = this.period(sub);
     const plan = list === null ? null : this.planItems(sub, list);
-    const changed = [];
-    for (const x of plan ?? []) {
-      const was = x.it && { price: x.it.price.id, quantity: x.it.quantity };
-      const is = !x.deleted && { price: x.price, quantity: x.quantity };
-      if (!was || !is || was.price !== is.price || was.quantity !== is.quantity)
-        changed.push({ x, old: was, now: is });
-    }
-    const prorations = proration === 'none' ? []
-      : this.prorate(sub, changed.map((c) => ({ itemId: c.x.it?.id ?? c.x.newId,
-        old: c.old, now: c.now })), t);
+    const changed = plan === null ? [] : this.planChanges(plan);
+    const prorations = proration === 'none' ? [] : this.planProrations(sub, changed, t);
     const invoiceNow = proration === 'always_invoice' && (prorations.length > 0 ||
       this.pending.some((ii) => ii.parent.subscription_details.subscription === sub.id));
     if (invoiceNow && sub.collection_method === 'charge_automatically' &&
@@ -860,6 +875,123 @@ export class Billing {
     const inv = this.invoice(m[1]);
     expands(params, []);
     return listPage(inv.lines.data, params, `/v1/invoices/${inv.id}/lines`, 'line item');
+  }
+
+  /*
+   * POST /v1/invoices/create_preview: the invoice the subscription's next
+   * renewal would make (the successor of GET /v1/invoices/upcoming, gone in
+   * basil), computed and thrown away: nothing is stored or changed, no
+   * event is made (stripe 23.1.0's doc: "the invoice has not yet been
+   * created"). Its id begins upcoming_in_ (stripe 23.1.0's doc of
+   * Invoice.id: preview ids are "prefixed with `upcoming_in`"; the rest is
+   * random here), billing_reason upcoming (ibid., "Reserved for upcoming
+   * invoices created through the Create Preview Invoice API"); GET
+   * /v1/invoices/upcoming_in_… is a 404, as it is never stored.
+   *
+   * The invoice is the one advance_period would make: the next period
+   * (period_start = the items' current_period_end, one month on), a line
+   * per item as itemLine writes it, then the subscription's pending
+   * prorations in their order; amount_due after the customer's credit
+   * balance, as finalize would apply it (starting_balance = that balance).
+   * created = period_start and next_payment_attempt = an hour later
+   * (charge_automatically; null for send_invoice) are this fake's choices.
+   *
+   * Takes customer (optional; must be the subscription's), subscription,
+   * subscription_details[items][i][id|price|quantity|deleted|metadata]
+   * (applied: the renewal lines bill the changed items, and the change's
+   * prorations, at proration_date or now, follow the pending ones with
+   * invoice_item null, as nothing was created; checked as an update checks
+   * them) and subscription_details[proration_date] (applied: the time of
+   * those prorations; Stripe's rules: needs items, within the current
+   * period; parent.subscription_details.subscription_proration_date
+   * echoes it whenever items are given), expand[]=customer. Anything
+   * else Stripe takes here (proration_behavior, cancel_at_period_end,
+   * trial_end, invoice_items, schedule, ...) is refused as unknown, as
+   * everywhere in this fake.
+   *
+   * Refused: none of subscription and subscription_details[items] (400,
+   * Stripe's wording quoted in stripe/stripe-node#2347, 2025; a customer
+   * alone is no longer enough since basil); items without a subscription
+   * (Stripe would preview creating one: this fake does not); an unknown
+   * customer or subscription (400 resource_missing naming the parameter,
+   * as every id named by a parameter in this fake); a customer other than
+   * the subscription's (400, wording Stripe used for a subscription not of
+   * the customer, stripe/stripe-dotnet#1857; code none); a subscription
+   * with no next invoice: canceled, incomplete_expired or ending at period
+   * end (404 invoice_upcoming_none "No upcoming invoices for customer:
+   * cus_…", status and wording as Stripe answers it in stripe-ruby-mock's
+   * tests and code handling Stripe's 404; advance_period ends such a
+   * subscription without an invoice). Items on an incomplete subscription
+   * are refused as the update would refuse them.
+   */
+  invoicePreview(params) {
+    onlyParams(params, ['customer', 'subscription', 'subscription_details', 'expand']);
+    const customer = str(params, 'customer');
+    const subId = str(params, 'subscription');
+    const sd = params.subscription_details ?? {};
+    if (!isObj(sd))
+      throw invalid('Invalid object', { param: 'subscription_details' });
+    onlyParams(sd, ['items', 'proration_date'], 'subscription_details');
+    const SDI = 'subscription_details[items]', SDP = 'subscription_details[proration_date]';
+    const list = array(sd, 'items', SDI);
+    const prorationDate = int(sd, 'proration_date', 0, 1e11, SDP);
+    const ex = expands(params, ['customer']);
+    if (subId === null && list === null)
+      throw invalid('You must provide at least one of: `subscription`, `schedule`, ' +
+        '`subscription_details.items`, `schedule_details.phases`, `invoice_items`.');
+    if (subId === null) // this fake's wording
+      throw invalid('This fake Stripe previews only the next invoice of an existing ' +
+        'subscription: pass subscription (Stripe would preview creating a ' +
+        'subscription from subscription_details[items]).', { param: 'subscription' });
+    if (prorationDate !== null && list === null) // this fake's wording
+      throw invalid('subscription_details[proration_date] needs ' +
+        'subscription_details[items]: only a change is prorated.', { param: SDP });
+    if (customer !== null)
+      this.customer(customer);
+    const sub = this.subs.get(subId);
+    if (!sub)
+      throw noSuchParam('subscription', subId, 'subscription');
+    if (customer !== null && customer !== sub.customer)
+      throw invalid(`Customer ${customer} does not have a subscription with ID ${sub.id}`,
+        { param: 'subscription' });
+    if (['canceled', 'incomplete_expired'].includes(sub.status) || sub.cancel_at_period_end)
+      throw new StripeError(404, 'invalid_request_error',
+        `No upcoming invoices for customer: ${sub.customer}`,
+        { code: 'invoice_upcoming_none' });
+
+    let items = sub.items.data, prorations = [], at = null;
+    if (list !== null) {
+      if (sub.status === 'incomplete')
+        throw incompleteChange();
+      const plan = this.planItems(sub, list, SDI);
+      const cur = this.period(sub);
+      if (prorationDate !== null && (prorationDate < cur.start || prorationDate > cur.end))
+        throw invalid('subscription_details[proration_date] must be within the ' +
+          `current period of ${sub.id}, from ${cur.start} to ${cur.end}.`, { param: SDP });
+      at = prorationDate ?? now();
+      prorations = this.planProrations(sub, this.planChanges(plan), at);
+      items = plan.filter((x) => !x.deleted).map((x) => ({ id: x.it?.id ?? x.newId,
+        price: this.price(x.price), quantity: x.quantity }));
+    }
+    const p = this.periods.get(sub.id);
+    const start = addMonths(p.anchor, p.cycle + 1), end = addMonths(p.anchor, p.cycle + 2);
+    const simulated = prorations.map((ii) => {
+      const l = this.pendingLine(sub, ii);
+      l.parent.subscription_item_details.invoice_item = null;
+      return l;
+    });
+    const lines = [...items.map((it) => this.itemLine(sub, it, start, end)),
+      ...this.pending.filter((ii) => ii.parent.subscription_details.subscription === sub.id)
+        .map((ii) => this.pendingLine(sub, ii)), ...simulated];
+    const inv = this.invoiceObject(sub, newId('upcoming_in'), 'upcoming', lines, start, end);
+    const due = this.due(sub.customer, lines);
+    Object.assign(inv, { amount_due: due, amount_remaining: due, created: start,
+      starting_balance: this.customers.get(sub.customer).balance,
+      next_payment_attempt: sub.collection_method === 'charge_automatically'
+        ? start + 3600 : null });
+    if (at !== null)
+      inv.parent.subscription_details.subscription_proration_date = at;
+    return this.expandInvoice(inv, ex);
   }
 
   /*
@@ -1040,6 +1172,7 @@ export class Billing {
       ['POST', new RegExp(`^/v1/subscriptions/${ID}$`), h(this.subUpdate)],
       ['DELETE', new RegExp(`^/v1/subscriptions/${ID}$`), h(this.subCancel)],
       ['GET', /^\/v1\/invoices$/, h(this.invoiceList)],
+      ['POST', /^\/v1\/invoices\/create_preview$/, h(this.invoicePreview)],
       ['GET', new RegExp(`^/v1/invoices/${ID}$`), h(this.invoiceGet)],
       ['GET', new RegExp(`^/v1/invoices/${ID}/lines$`), h(this.invoiceLines)],
       ['POST', new RegExp(`^/v1/invoices/${ID}/pay$`), h(this.invoicePay)],
@@ -1049,6 +1182,10 @@ export class Billing {
     ];
   }
 }
+
+/* A change to an incomplete subscription (this fake's wording). */
+const incompleteChange = () => invalid('A subscription with status `incomplete` can ' +
+  'only have metadata and default_source updated until its first invoice is paid.');
 
 /*
  * Two items on one price: Stripe's wording from 2017 named the plan

@@ -19,6 +19,15 @@
  *          description, expand[]
  *   DELETE /v1/subscriptions/:id            invoice_now, prorate, cancellation_details[...]
  *   GET    /v1/invoices                     customer, status, subscription, created, limit, ...
+ *   POST   /v1/invoices/create_preview      subscription (required here), customer (must be
+ *          the subscription's), subscription_details[items][i][id|price|quantity|
+ *          deleted|metadata], subscription_details[proration_date], expand[]=customer:
+ *          the invoice the next renewal would make (id upcoming_in_…, status draft,
+ *          billing_reason upcoming, the next period, a line per item, then the
+ *          pending prorations and those of the proposed items; amount_due after
+ *          the credit balance). Nothing is stored, no event is made. No
+ *          subscription: 400; unknown ids: 400 resource_missing; a canceled,
+ *          incomplete_expired or cancel_at_period_end one: 404 invoice_upcoming_none
  *   GET    /v1/invoices/:id, /v1/invoices/:id/lines
  *   POST   /v1/invoices/:id/pay             paid_out_of_band, off_session, expand[]
  *   POST   /v1/invoices/:id/void, /v1/invoices/:id/mark_uncollectible

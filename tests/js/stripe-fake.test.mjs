@@ -560,6 +560,222 @@ test('a renewal that fails: past_due and payment_failed; paying it heals', async
   assert.equal((await stripe.subscriptions.retrieve(s.id)).status, 'active')
 })
 
+// --- invoice previews (POST /v1/invoices/create_preview) ---
+
+// What must agree between a preview and the invoice that is then made.
+const billed = (inv) => ({
+  amount_due: inv.amount_due, total: inv.total, subtotal: inv.subtotal,
+  currency: inv.currency, customer: inv.customer, period_start: inv.period_start,
+  period_end: inv.period_end, starting_balance: inv.starting_balance,
+  subscription: inv.parent.subscription_details.subscription,
+  lines: inv.lines.data.map((l) => ({ amount: l.amount, quantity: l.quantity,
+    description: l.description, period: l.period, price: l.pricing.price_details.price,
+    item: l.parent.subscription_item_details.subscription_item,
+    proration: l.parent.subscription_item_details.proration })),
+})
+
+test('create_preview: the next renewal, equal to the invoice advance_period makes', async () => {
+  const c = await withCard()
+  const s = await stripe.subscriptions.create({ customer: c.id,
+    items: [{ price: 'price_basic', quantity: 2 }, { price: 'price_growth', quantity: 1 }],
+    metadata: { tenant_pubkey: 'a'.repeat(64) } })
+  const p = await stripe.invoices.createPreview({ customer: c.id, subscription: s.id })
+  assert.match(p.id, /^upcoming_in_/)
+  assert.equal(p.object, 'invoice')
+  assert.equal(p.status, 'draft')
+  assert.equal(p.livemode, false)
+  assert.equal(p.billing_reason, 'upcoming')
+  assert.equal(p.currency, 'usd')
+  assert.equal(p.customer, c.id)
+  assert.equal(p.subscription, undefined, 'no top-level subscription since basil')
+  assert.equal(p.parent.type, 'subscription_details')
+  assert.equal(p.parent.subscription_details.subscription, s.id)
+  assert.equal(p.parent.subscription_details.metadata.tenant_pubkey, 'a'.repeat(64))
+  assert.equal(p.parent.subscription_details.subscription_proration_date, undefined,
+    'no change previewed')
+  assert.equal(p.period_start, s.items.data[0].current_period_end, 'the next period')
+  assert.ok(p.period_end - p.period_start >= MONTH)
+  assert.equal(p.subtotal, 2 * 500 + 2500)
+  assert.equal(p.total, 3500)
+  assert.equal(p.amount_due, 3500)
+  assert.deepEqual(p.lines.data.map((l) => [l.description, l.amount, l.quantity,
+    l.period.start, l.period.end, l.invoice]), [
+    ['2 × price_basic (at $5.00 / month)', 1000, 2, p.period_start, p.period_end, p.id],
+    ['1 × price_growth (at $25.00 / month)', 2500, 1, p.period_start, p.period_end, p.id]])
+  assert.equal(p.lines.total_count, 2)
+  await rejects(stripe.invoices.retrieve(p.id), Invalid,
+    { statusCode: 404, code: 'resource_missing' })
+  // Without the customer (Caravel usually sends both) and with it expanded.
+  const p2 = await stripe.invoices.createPreview({ subscription: s.id, expand: ['customer'] })
+  assert.equal(p2.customer.id, c.id)
+  assert.notEqual(p2.id, p.id)
+  assert.deepEqual(billed({ ...p2, customer: c.id }), billed(p))
+
+  const { invoice } = await control({ advance_period: s.id })
+  const inv = await stripe.invoices.retrieve(invoice)
+  assert.equal(inv.billing_reason, 'subscription_cycle')
+  assert.deepEqual(billed(inv), billed(p), 'the preview was the invoice to come')
+
+  // Again for the period after, from the new period.
+  const q = await stripe.invoices.createPreview({ customer: c.id, subscription: s.id })
+  assert.equal(q.period_start, inv.period_end)
+  const { invoice: next } = await control({ advance_period: s.id })
+  assert.deepEqual(billed(await stripe.invoices.retrieve(next)), billed(q))
+})
+
+test('create_preview: pending prorations, a proposed change and the credit balance', async () => {
+  const c = await withCard()
+  const s = await stripe.subscriptions.create({ customer: c.id,
+    items: [{ price: 'price_basic', quantity: 1 }] })
+  const basic = s.items.data[0].id
+  await stripe.subscriptions.update(s.id, { items: [{ id: basic, quantity: 3 }] })
+  const pend = (await state()).pending_invoice_items
+  assert.equal(pend.length, 2)
+
+  const p = await stripe.invoices.createPreview({ customer: c.id, subscription: s.id })
+  assert.deepEqual(p.lines.data.map((l) => [l.amount,
+    l.parent.subscription_item_details.proration,
+    l.parent.subscription_item_details.invoice_item]),
+  [[1500, false, null], [-500, true, pend[0].id], [1500, true, pend[1].id]],
+  'the renewal at the new quantity, then the pending prorations')
+  assert.equal(p.total, 2500)
+  assert.equal(p.amount_due, 2500)
+
+  // A proposed change (subscription_details) adds its own prorations, at
+  // proration_date, without making them.
+  const start = s.items.data[0].current_period_start
+  const q = await stripe.invoices.createPreview({ customer: c.id, subscription: s.id,
+    subscription_details: { items: [{ id: basic, quantity: 5 },
+      { price: 'price_growth', quantity: 1 }], proration_date: start } })
+  assert.equal(q.parent.subscription_details.subscription_proration_date, start)
+  assert.deepEqual(q.lines.data.map((l) => [l.amount, l.quantity,
+    l.pricing.price_details.price, l.parent.subscription_item_details.proration]), [
+    [2500, 5, 'price_basic', false], [2500, 1, 'price_growth', false],
+    [-500, 1, 'price_basic', true], [1500, 3, 'price_basic', true],
+    [-1500, 3, 'price_basic', true], [2500, 5, 'price_basic', true],
+    [2500, 1, 'price_growth', true]])
+  assert.deepEqual(q.lines.data.slice(5).map((l) =>
+    l.parent.subscription_item_details.invoice_item), [null, null], 'nothing was made')
+  assert.equal(q.total, 5000 - 500 + 1500 - 1500 + 2500 + 2500)
+  const newItem = q.lines.data[1].parent.subscription_item_details.subscription_item
+  assert.equal(q.lines.data[6].parent.subscription_item_details.subscription_item, newItem)
+  const after = await state()
+  assert.deepEqual(after.pending_invoice_items, pend, 'no proration was stored')
+  assert.deepEqual(after.subscriptions[0].items.data.map((i) => i.quantity), [3])
+
+  // The preview without a change is what the renewal then bills.
+  const { invoice } = await control({ advance_period: s.id })
+  assert.deepEqual(billed(await stripe.invoices.retrieve(invoice)), billed(p))
+
+  // A downgrade invoiced at once leaves a credit: the preview spends it.
+  const d = await stripe.subscriptions.update(s.id, { items: [{ id: basic, quantity: 1 }],
+    proration_behavior: 'always_invoice', expand: ['latest_invoice'] })
+  assert.equal(d.latest_invoice.total, -1000)
+  assert.equal((await stripe.customers.retrieve(c.id)).balance, -1000)
+  const r = await stripe.invoices.createPreview({ customer: c.id, subscription: s.id })
+  assert.equal(r.total, 500)
+  assert.equal(r.starting_balance, -1000)
+  assert.equal(r.amount_due, 0, 'the credit covers it')
+  const { invoice: credited } = await control({ advance_period: s.id })
+  const ci = await stripe.invoices.retrieve(credited)
+  assert.deepEqual(billed(ci), billed(r))
+  assert.equal((await stripe.customers.retrieve(c.id)).balance, -500)
+})
+
+test('create_preview: what Stripe refuses, the fake refuses', async () => {
+  const c = await withCard()
+  const other = await customer('b'.repeat(64))
+  const s = await stripe.subscriptions.create({ customer: c.id,
+    items: [{ price: 'price_basic', quantity: 1 }] })
+  const si = s.items.data[0].id
+  const bad = (params, check) =>
+    rejects(stripe.invoices.createPreview(params), Invalid, { statusCode: 400, ...check })
+  const atLeast = /^You must provide at least one of: `subscription`/
+  await bad({}, { message: atLeast })
+  await bad({ customer: c.id }, { message: atLeast })
+  await bad({ customer: c.id, subscription_details: { items: [{ price: 'price_basic' }] } },
+    { param: 'subscription' })
+  await bad({ subscription: s.id, colour: 'red' },
+    { code: 'parameter_unknown', param: 'colour' })
+  await bad({ subscription: s.id, subscription_details: { trial_end: 'now' } },
+    { code: 'parameter_unknown', param: 'subscription_details[trial_end]' })
+  await bad({ subscription: s.id, subscription_details: { items: [{ id: si, plan_x: 1 }] } },
+    { code: 'parameter_unknown', param: 'subscription_details[items][0][plan_x]' })
+  await bad({ subscription: s.id, subscription_details: { items: [{ id: 'si_nope' }] } },
+    { code: 'resource_missing', param: 'subscription_details[items][0][id]' })
+  await bad({ subscription: s.id, subscription_details: { items: [{ id: si, deleted: true }] } },
+    { param: 'subscription_details[items]' })
+  await bad({ subscription: s.id, subscription_details: { items: [{ id: si, quantity: 0 }] } },
+    { param: 'subscription_details[items][0][quantity]' })
+  await bad({ subscription: s.id, subscription_details: { proration_date: s.created } },
+    { param: 'subscription_details[proration_date]' })
+  await bad({ subscription: s.id, subscription_details: { items: [{ id: si, quantity: 2 }],
+    proration_date: s.created - 86400 } }, { param: 'subscription_details[proration_date]' })
+  await bad({ subscription: 'sub_nope' }, { code: 'resource_missing', param: 'subscription',
+    message: "No such subscription: 'sub_nope'" })
+  await bad({ customer: 'cus_nope', subscription: s.id },
+    { code: 'resource_missing', param: 'customer' })
+  await bad({ customer: other.id, subscription: s.id }, { param: 'subscription',
+    message: `Customer ${other.id} does not have a subscription with ID ${s.id}` })
+
+  // No next invoice: ending at period end, canceled.
+  const none = { statusCode: 404, code: 'invoice_upcoming_none',
+    message: `No upcoming invoices for customer: ${c.id}` }
+  await stripe.subscriptions.update(s.id, { cancel_at_period_end: true })
+  await rejects(stripe.invoices.createPreview({ subscription: s.id }), Invalid, none)
+  await stripe.subscriptions.update(s.id, { cancel_at_period_end: false })
+  await stripe.subscriptions.cancel(s.id)
+  await rejects(stripe.invoices.createPreview({ customer: c.id, subscription: s.id }),
+    Invalid, none)
+
+  // Stripe's error JSON, exactly, for the form Caravel sends (no Idempotency-Key).
+  const r = await fetch(`${base()}/v1/invoices/create_preview`, { method: 'POST',
+    headers: { Authorization: `Bearer ${KEY}`, 'Stripe-Version': '2026-10-28.endive',
+      'Content-Type': 'application/x-www-form-urlencoded' },
+    body: `customer=${c.id}&subscription=${s.id}` })
+  assert.equal(r.status, 404)
+  assert.deepEqual(await r.json(), { error: { type: 'invalid_request_error',
+    code: 'invoice_upcoming_none', message: `No upcoming invoices for customer: ${c.id}` } })
+  const nokey = await fetch(`${base()}/v1/invoices/create_preview`, { method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: `subscription=${s.id}` })
+  assert.equal(nokey.status, 401)
+  const get = await fetch(`${base()}/v1/invoices/create_preview`,
+    { headers: { Authorization: `Bearer ${KEY}` } })
+  assert.equal(get.status, 404, 'only POST previews')
+})
+
+test('create_preview writes nothing: state, events and invoices unchanged', async () => {
+  const c = await withCard()
+  const s = await stripe.subscriptions.create({ customer: c.id,
+    items: [{ price: 'price_basic', quantity: 1 }] })
+  await stripe.subscriptions.update(s.id, { items: [{ id: s.items.data[0].id, quantity: 2 }] })
+  const before = await state()
+  const made = (await events()).map((e) => e.id)
+  const body = new URLSearchParams({ customer: c.id, subscription: s.id,
+    'subscription_details[items][0][id]': s.items.data[0].id,
+    'subscription_details[items][0][quantity]': '4',
+    'subscription_details[items][1][price]': 'price_growth' }).toString()
+  const r = await fetch(`${base()}/v1/invoices/create_preview`, { method: 'POST',
+    headers: { Authorization: `Bearer ${KEY}`, 'Stripe-Version': '2026-10-28.endive',
+      'Content-Type': 'application/x-www-form-urlencoded' }, body })
+  assert.equal(r.status, 200)
+  const p = await r.json()
+  assert.equal(p.lines.data[0].quantity, 4)
+  assert.equal(p.lines.data[1].pricing.price_details.price, 'price_growth')
+  await stripe.invoices.createPreview({ subscription: s.id })
+  assert.deepEqual(await state(), before, 'GET /__state is the same')
+  assert.deepEqual((await events()).map((e) => e.id), made, 'no event')
+  assert.equal((await stripe.invoices.list({ customer: c.id })).data.length,
+    before.invoices.length, 'not listed')
+  const logged = (await (await fetch(`${base()}/__log`)).json())
+    .filter((e) => e.path === '/v1/invoices/create_preview')
+  assert.equal(logged.length, 2)
+  assert.equal(logged[0].status, 200)
+  assert.equal(logged[0].idempotency_key, null)
+  assert.equal(logged[0].params.subscription_details.items[0].quantity, '4')
+})
+
 // --- idempotency ---
 
 test('idempotency: replay, other parameters, in flight, expiry', async () => {
