@@ -35,6 +35,17 @@ tenant_json(const struct tenant *t)
 		jadd_null(o, "past_due_at");
 	jadd_bool(o, "nwc_is_set", t->nwc_is_set);
 	jadd_str(o, "nwc_error", t->nwc_error);
+	/* What Flotilla reads (research/flotilla-client.md §4). */
+	if (*t->stripe_payment_method_id != '\0')
+		jadd_str(o, "stripe_payment_method_id",
+		    t->stripe_payment_method_id);
+	else
+		jadd_null(o, "stripe_payment_method_id");
+	jadd_str(o, "stripe_error", t->stripe_error);
+	if (t->churned_at >= 0)
+		jadd_int(o, "churned_at", t->churned_at);
+	else
+		jadd_null(o, "churned_at");
 	return o;
 }
 

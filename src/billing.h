@@ -92,7 +92,15 @@ enum dbrc billing_dm(struct billing *, const char *pubkey, const char *text,
  * Stripe refused the request). Logs one line per change.
  */
 int billing_reconcile(struct billing *, struct arena *, const char *pubkey);
-/* Upsert the tenant's newest invoices from Stripe; 0 or -1. */
+/*
+ * The tenant's stripe_error after a failed card payment of inv: what
+ * failed and what they can do.
+ */
+const char *billing_card_failed(struct arena *, const struct invoice *);
+/*
+ * Upsert the tenant's newest invoices from Stripe and refresh its card on
+ * file; 0 or -1.
+ */
 int billing_heal(struct billing *, struct arena *, const char *pubkey);
 void billing_autopay(struct billing *, struct arena *);
 void billing_manual(struct billing *, struct arena *);

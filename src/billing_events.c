@@ -33,6 +33,22 @@ say(struct arena *a, struct billing_event *ev, const char *fmt, ...)
 	return ev->effect;
 }
 
+const char *
+billing_card_failed(struct arena *a, const struct invoice *inv)
+{
+	int64_t due = inv->amount_due - inv->amount_paid;
+	char cur[4];
+	size_t i;
+
+	for (i = 0; i < 3 && inv->currency[i] != '\0'; i++)
+		cur[i] = (char)(inv->currency[i] - 'a' + 'A');
+	cur[i] = '\0';
+	return arena_printf(a, "Your card was not charged the %lld.%02lld %s "
+	    "of invoice %s. Update your card, or pay the invoice with "
+	    "Lightning.", (long long)(due / 100), (long long)(due % 100),
+	    cur, inv->id);
+}
+
 /* invoice.*: the mirror, and what paid and failed payments mean. */
 static enum dbrc
 apply_invoice(struct db *db, struct arena *a, struct json_object *obj,
@@ -86,6 +102,8 @@ apply_invoice(struct db *db, struct arena *a, struct json_object *obj,
 		if ((rc = db_tenant_clear_past_due(db, t.pubkey)) == DB_OK)
 			say(a, ev, "invoice %s is paid; tenant no longer past "
 			    "due", inv.id);
+		if (rc == DB_OK || rc == DB_DONE)
+			rc = db_tenant_set_stripe_error(db, t.pubkey, "");
 		return rc == DB_DONE ? DB_OK : rc;
 	}
 	if (failed) {
@@ -94,6 +112,9 @@ apply_invoice(struct db *db, struct arena *a, struct json_object *obj,
 		if (rc == DB_OK)
 			say(a, ev, "invoice %s: payment failed; tenant past due",
 			    inv.id);
+		if (rc == DB_OK || rc == DB_DONE)
+			rc = db_tenant_set_stripe_error(db, t.pubkey,
+			    billing_card_failed(a, &inv));
 		return rc == DB_DONE ? DB_OK : rc;
 	}
 	return DB_OK;
@@ -169,6 +190,35 @@ apply_subscription(struct db *db, struct arena *a, struct json_object *obj,
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
+/* customer.updated: the card on file (invoice_settings). */
+static enum dbrc
+apply_customer(struct db *db, struct arena *a, struct json_object *obj,
+    struct billing_event *ev)
+{
+	struct tenant t;
+	const char *id, *pm, *why;
+	enum dbrc rc;
+
+	if (stripe_customer_parse(a, obj, &id, &pm, &why) == -1) {
+		say(a, ev, "ignored: %s", why);
+		return DB_OK;
+	}
+	ev->object_id = id;
+	if ((rc = db_tenant_by_customer(db, a, id, &t)) == DB_NOTFOUND) {
+		say(a, ev, "ignored: no tenant has customer %s", id);
+		return DB_OK;
+	}
+	if (rc != DB_OK)
+		return rc;
+	ev->tenant = t.pubkey;
+	if ((rc = db_tenant_set_payment_method(db, id, pm)) == DB_OK)
+		say(a, ev, "default payment method %s", *pm != '\0' ? pm :
+		    "removed");
+	else if (rc == DB_DONE)
+		say(a, ev, "default payment method unchanged");
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
 int
 billing_event_parse(struct arena *a, const char *body, size_t len,
     struct billing_event *ev, struct json_object **root, const char **why)
@@ -216,6 +266,8 @@ billing_event_apply(struct db *db, struct arena *a, struct billing_event *ev,
 {
 	if (strncmp(ev->type, "invoice.", 8) == 0)
 		return apply_invoice(db, a, ev->object, ev, now);
+	if (strcmp(ev->type, "customer.updated") == 0)
+		return apply_customer(db, a, ev->object, ev);
 	if (strcmp(ev->type, "customer.subscription.created") == 0 ||
 	    strcmp(ev->type, "customer.subscription.updated") == 0 ||
 	    strcmp(ev->type, "customer.subscription.deleted") == 0)

@@ -384,7 +384,8 @@ create(struct billing *b, struct arena *a, const struct tenant *t,
 {
 	struct stripe_fail f;
 	char *form, key[128], want[256];
-	int rc, card;
+	const char *pm;
+	int rc;
 
 	desired_text(d, want, sizeof(want));
 	if (b->dry_run) {
@@ -392,15 +393,16 @@ create(struct billing *b, struct arena *a, const struct tenant *t,
 		    t->pubkey, want);
 		return -1;
 	}
-	if (stripe_customer_card(&b->stripe, t->stripe_customer_id, &card,
+	if (stripe_customer_pm(&b->stripe, a, t->stripe_customer_id, &pm,
 	    &f) == -1) {
 		billing_warn(b, "tenant %s: %s", t->pubkey, f.msg);
 		stripe_fail_release(&f);
 		return -1;
 	}
+	(void)db_tenant_set_payment_method(b->db, t->stripe_customer_id, pm);
 	snprintf(key, sizeof(key), "caravel-sub-%s-%lld", t->pubkey,
 	    (long long)t->subscription_generation);
-	form = create_form(t->stripe_customer_id, t->pubkey, d, card);
+	form = create_form(t->stripe_customer_id, t->pubkey, d, *pm != '\0');
 	if (db_subcreate_put(b->db, t->pubkey, key, form, clock_now()) !=
 	    DB_OK) {
 		free(form);
@@ -600,12 +602,24 @@ billing_heal(struct billing *b, struct arena *a, const char *pk)
 	struct invoice *v;
 	struct stripe_fail f;
 	int64_t open = 0, failing = -1, paid = -1, now = clock_now();
-	size_t i, n;
+	size_t i, n, fi = 0;
 	enum dbrc rc;
+
+	const char *pm;
 
 	if (db_tenant_get(b->db, a, pk, &t) != DB_OK ||
 	    t.stripe_customer_id == NULL)
 		return 0;
+	/* The card on file, in case a customer.updated event was missed. */
+	if (stripe_customer_pm(&b->stripe, a, t.stripe_customer_id, &pm,
+	    &f) == -1) {
+		billing_warn(b, "tenant %s: %s", pk, f.msg);
+		stripe_fail_release(&f);
+		return -1;
+	}
+	if (!b->dry_run)
+		(void)db_tenant_set_payment_method(b->db, t.stripe_customer_id,
+		    pm);
 	if (stripe_invoice_list(&b->stripe, a, t.stripe_customer_id,
 	    BILLING_INVOICES_HEALED, &v, &n, &f) == -1) {
 		billing_warn(b, "tenant %s: %s", pk, f.msg);
@@ -622,19 +636,27 @@ billing_heal(struct billing *b, struct arena *a, const char *pk)
 			b->n.healed++;
 		/* A payment attempt failed (a webhook may have been missed). */
 		if (strcmp(v[i].status, "open") == 0 && v[i].attempt_count > 0 &&
-		    (failing < 0 || v[i].created_at < failing))
+		    (failing < 0 || v[i].created_at < failing)) {
 			failing = v[i].created_at;
+			fi = i;
+		}
 		if (strcmp(v[i].status, "paid") == 0 && v[i].paid_at > paid)
 			paid = v[i].paid_at;
 	}
 	if (rc == DB_OK || rc == DB_DONE)
 		rc = db_invoice_open_count(b->db, pk, &open);
-	if (rc == DB_OK && failing >= 0)
+	if (rc == DB_OK && failing >= 0) {
 		rc = db_tenant_set_past_due(b->db, pk, failing);
+		if ((rc == DB_OK || rc == DB_DONE) && *t.stripe_error == '\0')
+			rc = db_tenant_set_stripe_error(b->db, pk,
+			    billing_card_failed(a, &v[fi]));
 	/* Paid since, and nothing open: a missed invoice.paid event. */
-	else if (rc == DB_OK && open == 0 && t.past_due_at >= 0 &&
-	    paid >= t.past_due_at)
+	} else if (rc == DB_OK && open == 0 && t.past_due_at >= 0 &&
+	    paid >= t.past_due_at) {
 		rc = db_tenant_clear_past_due(b->db, pk);
+		if (rc == DB_OK || rc == DB_DONE)
+			rc = db_tenant_set_stripe_error(b->db, pk, "");
+	}
 	if (rc == DB_OK || rc == DB_DONE)
 		rc = db_commit(b->db);
 	else
@@ -677,7 +699,8 @@ billing_mark_paid(struct billing *b, struct arena *a, const char *id)
 		return -1;
 	if (!db_wrote(db_invoice_put(b->db, &inv, clock_now())) ||
 	    (strcmp(inv.status, "paid") == 0 &&
-	    !db_wrote(db_tenant_clear_past_due(b->db, old.tenant))) ||
+	    (!db_wrote(db_tenant_clear_past_due(b->db, old.tenant)) ||
+	    !db_wrote(db_tenant_set_stripe_error(b->db, old.tenant, "")))) ||
 	    db_commit(b->db) != DB_OK) {
 		db_rollback(b->db);
 		return -1;

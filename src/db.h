@@ -81,6 +81,8 @@ enum stmt {
 	STMT_TENANT_SET_PAST_DUE,
 	STMT_TENANT_CLEAR_PAST_DUE,
 	STMT_TENANT_SET_NWC_ERROR,
+	STMT_TENANT_SET_PAYMENT_METHOD,
+	STMT_TENANT_SET_STRIPE_ERROR,
 	STMT_TENANT_SET_DELINQUENT,
 	STMT_TENANT_DUNNING,
 	STMT_TENANT_NWC_SEALED,
@@ -292,6 +294,9 @@ struct tenant {
 	int64_t subscription_generation; /* bumped when one is forgotten */
 	int64_t stripe_write_seq; /* bumped after each subscription update */
 	int64_t billing_marked_at; /* -1 when not marked */
+	const char *stripe_payment_method_id; /* "" when none */
+	const char *stripe_error; /* "" when none */
+	int64_t churned_at; /* -1 unless the last paid relay went away */
 };
 enum dbrc db_tenant_get(struct db *, struct arena *, const char *pubkey,
     struct tenant *);
@@ -494,6 +499,16 @@ enum dbrc db_tenant_bump_write_seq(struct db *, const char *pubkey);
 /* past_due_at = at unless already set; DB_DONE if it was. */
 enum dbrc db_tenant_set_past_due(struct db *, const char *pubkey, int64_t at);
 enum dbrc db_tenant_clear_past_due(struct db *, const char *pubkey);
+/*
+ * The customer's default payment method as Stripe reports it ("" for
+ * none); a new one clears stripe_error (the tenant acted on it). DB_OK if
+ * it changed, DB_DONE if not (or no tenant has the customer).
+ */
+enum dbrc db_tenant_set_payment_method(struct db *, const char *customer,
+    const char *pm);
+/* "" clears it; DB_DONE if it already said that. */
+enum dbrc db_tenant_set_stripe_error(struct db *, const char *pubkey,
+    const char *error);
 enum dbrc db_tenant_set_nwc_error(struct db *, const char *pubkey,
     const char *error);
 /* at < 0 clears it. */

@@ -100,6 +100,22 @@ db_tenant_clear_past_due(struct db *db, const char *pubkey)
 }
 
 enum dbrc
+db_tenant_set_payment_method(struct db *db, const char *customer,
+    const char *pm)
+{
+	return db_write(db, STMT_TENANT_SET_PAYMENT_METHOD, DBV_T(customer),
+	    DBV_T(pm));
+}
+
+enum dbrc
+db_tenant_set_stripe_error(struct db *db, const char *pubkey,
+    const char *error)
+{
+	return db_write(db, STMT_TENANT_SET_STRIPE_ERROR, DBV_T(pubkey),
+	    DBV_T(error));
+}
+
+enum dbrc
 db_tenant_set_nwc_error(struct db *db, const char *pubkey, const char *error)
 {
 	return db_write(db, STMT_TENANT_SET_NWC_ERROR, DBV_T(pubkey),

@@ -24,7 +24,8 @@ const char *const stmts[STMT__MAX] = {
 #define TENANT_COLUMNS "pubkey, created_at, stripe_customer_id, " \
 	"stripe_subscription_id, past_due_at, nwc_url_sealed IS NOT NULL, " \
 	"nwc_error, subscription_status, delinquent_at, " \
-	"subscription_generation, stripe_write_seq, billing_marked_at"
+	"subscription_generation, stripe_write_seq, billing_marked_at, " \
+	"stripe_payment_method_id, stripe_error, churned_at"
 	[STMT_TENANT_GET] =
 	    "SELECT " TENANT_COLUMNS " FROM tenant WHERE pubkey = ?1",
 	[STMT_TENANT_LIST] =
@@ -234,6 +235,13 @@ const char *const stmts[STMT__MAX] = {
 	[STMT_TENANT_CLEAR_PAST_DUE] =
 	    "UPDATE tenant SET past_due_at = NULL "
 	    "WHERE pubkey = ?1 AND past_due_at IS NOT NULL",
+	[STMT_TENANT_SET_PAYMENT_METHOD] =
+	    "UPDATE tenant SET stripe_payment_method_id = ?2, stripe_error = "
+	    "CASE WHEN ?2 = '' THEN stripe_error ELSE '' END "
+	    "WHERE stripe_customer_id = ?1 AND stripe_payment_method_id <> ?2",
+	[STMT_TENANT_SET_STRIPE_ERROR] =
+	    "UPDATE tenant SET stripe_error = ?2 "
+	    "WHERE pubkey = ?1 AND stripe_error <> ?2",
 	[STMT_TENANT_SET_NWC_ERROR] =
 	    "UPDATE tenant SET nwc_error = ?2 WHERE pubkey = ?1",
 	[STMT_TENANT_SET_DELINQUENT] =

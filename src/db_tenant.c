@@ -23,6 +23,9 @@ db_tenant_row(struct arena *a, sqlite3_stmt *s, struct tenant *t)
 	t->subscription_generation = sqlite3_column_int64(s, 9);
 	t->stripe_write_seq = sqlite3_column_int64(s, 10);
 	t->billing_marked_at = db_col_opt(s, 11);
+	t->stripe_payment_method_id = db_col_text(a, s, 12);
+	t->stripe_error = db_col_text(a, s, 13);
+	t->churned_at = db_col_opt(s, 14);
 }
 
 enum dbrc

@@ -179,6 +179,12 @@ int stripe_sub_parse(struct arena *, struct json_object *, struct stripe_sub *,
 /* An invoice into inv (tenant left NULL) and its customer id. */
 int stripe_invoice_parse(struct arena *, struct json_object *,
     struct invoice *, const char **customer, const char **why);
+/*
+ * A customer's id and invoice_settings.default_payment_method (an id, or
+ * expanded; "" for none).
+ */
+int stripe_customer_parse(struct arena *, struct json_object *,
+    const char **id, const char **pm, const char **why);
 
 /*
  * GET /v1/customers/search by metadata['tenant_pubkey'] (eventually
@@ -188,9 +194,9 @@ int stripe_invoice_parse(struct arena *, struct json_object *,
  */
 int stripe_customer_ensure(const struct stripe *, const char *tenant_pubkey,
     char **customer_id, struct stripe_fail *);
-/* Does the customer have a default payment method (a card on file)? */
-int stripe_customer_card(const struct stripe *, const char *customer,
-    int *has_card, struct stripe_fail *);
+/* The customer's default payment method (its card on file), "" for none. */
+int stripe_customer_pm(const struct stripe *, struct arena *,
+    const char *customer, const char **pm, struct stripe_fail *);
 int stripe_sub_get(const struct stripe *, struct arena *, const char *id,
     struct stripe_sub *, struct stripe_fail *);
 /* The customer's subscriptions (status=all), at most STRIPE_LIST_MAX. */

@@ -327,20 +327,45 @@ stripe_customer_ensure(const struct stripe *s, const char *pk, char **idp,
 }
 
 int
-stripe_customer_card(const struct stripe *s, const char *customer,
-    int *has_card, struct stripe_fail *f)
+stripe_customer_parse(struct arena *a, struct json_object *o,
+    const char **id, const char **pm, const char **why)
+{
+	struct json_object *settings, *expanded;
+
+	*pm = "";
+	*why = "the customer has no valid id";
+	if ((*id = member_id(a, o, "id", "cus_")) == NULL)
+		return -1;
+	*why = "the customer has no invoice_settings";
+	if ((settings = member_obj(o, "invoice_settings")) == NULL)
+		return -1;
+	if ((*pm = member_id(a, settings, "default_payment_method", "")) ==
+	    NULL && (expanded = member_obj(settings,
+	    "default_payment_method")) != NULL)
+		*pm = member_id(a, expanded, "id", "");
+	if (*pm == NULL)
+		*pm = "";
+	*why = NULL;
+	return 0;
+}
+
+int
+stripe_customer_pm(const struct stripe *s, struct arena *a,
+    const char *customer, const char **pm, struct stripe_fail *f)
 {
 	struct json_object *o;
-	const char *pm;
+	const char *id, *why;
 
-	*has_card = 0;
+	*pm = "";
 	if (call_on(s, "GET", "/v1/customers", customer, "cus_", NULL, NULL,
 	    NULL, &o, f) == -1)
 		return -1;
-	if (json_get_str(member_obj(o, "invoice_settings"),
-	    "default_payment_method", STRIPE_ID_MAX, &pm, NULL) == JGET_OK &&
-	    stripe_id_ok(pm, ""))
-		*has_card = 1;
+	if (stripe_customer_parse(a, o, &id, pm, &why) == -1 ||
+	    strcmp(id, customer) != 0) {
+		json_object_put(o);
+		return fail_parse(f, "GET /v1/customers", why != NULL ? why :
+		    "another customer answered");
+	}
 	json_object_put(o);
 	return 0;
 }

@@ -40,7 +40,9 @@ const { hostname: HOSTNAME, port: PORT } = new URL(BASE)
 const JSON_CT = 'application/json; charset=utf-8'
 const AUTH_MAX_AGE = 3600 // the default; t0400 does not set it
 const TENANT_KEYS = ['created_at', 'nwc_error', 'nwc_is_set', 'past_due_at',
-  'pubkey', 'stripe_customer_id', 'stripe_subscription_id']
+  'pubkey', 'stripe_customer_id', 'stripe_subscription_id',
+  // What Flotilla reads (migration 0004).
+  'stripe_payment_method_id', 'stripe_error', 'churned_at'].sort()
 const FLAGS = ['policy_public_join', 'policy_strip_signatures',
   'groups_enabled', 'management_enabled', 'blossom_enabled',
   'livekit_enabled', 'push_enabled',
@@ -1281,6 +1283,31 @@ test("Flotilla's field names: answered beside ours, accepted instead of ours", a
   expectError(await call('PUT', `/relays/${made.id}`, { as: A, body: { custom_domain: 7 } }),
     400, 'bad-request', { field: 'custom_domain' })
   sameDump(snap, 'a custom domain')
+})
+
+test('churned_at: set when the last paid relay goes away, cleared when one returns', async () => {
+  const who = identity()
+  const fresh = expectOk(await call('POST', '/tenants', { as: who }))
+  assert.equal(fresh.churned_at, null)
+  assert.equal(fresh.stripe_payment_method_id, null)
+  assert.equal(fresh.stripe_error, '')
+  const churned = async () => expectOk(await call('GET', `/tenants/${who.pk}`, { as: who })).churned_at
+  const updatedAt = (id) => Number(sql(`SELECT updated_at FROM relay WHERE id = ${q(id)}`))
+  await createRelay(who, { subdomain: sub('free'), plan: 'free' })
+  assert.equal(await churned(), null, 'a free relay is not a paid one')
+  const p1 = await createRelay(who, { subdomain: sub('p1'), plan: 'basic' })
+  const p2 = await createRelay(who, { subdomain: sub('p2'), plan: 'basic' })
+  expectOk(await call('POST', `/relays/${p1.id}/deactivate`, { as: who }))
+  assert.equal(await churned(), null, 'one paid relay is still active')
+  expectOk(await call('PUT', `/relays/${p2.id}`, { as: who, body: { plan: 'free' } }))
+  assert.equal(await churned(), updatedAt(p2.id), 'the last paid relay moved to the free plan')
+  expectOk(await call('POST', `/relays/${p1.id}/reactivate`, { as: who }))
+  assert.equal(await churned(), null, 'a paid relay is back')
+  expectOk(await call('POST', `/relays/${p1.id}/deactivate`, { as: who }))
+  assert.equal(await churned(), updatedAt(p1.id), 'deactivated')
+  // Whoever changes a relay (here an operator at the sqlite3 prompt).
+  sql(`UPDATE relay SET status = 'active', updated_at = updated_at + 1 WHERE id = ${q(p1.id)}`)
+  assert.equal(await churned(), null, 'kept by the schema, not by one route')
 })
 
 test('a hidden plan: listed and marked, kept by its relays, chosen by none', async () => {

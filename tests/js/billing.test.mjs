@@ -626,6 +626,35 @@ test('webhook: the mirror never moves backwards; unknown events and customers ar
   assert.match(sql(`SELECT effect FROM stripe_event WHERE id = ${q(JSON.parse(body).id)}`), /no tenant/)
 })
 
+test('the card on file: customer.updated and every reconciliation keep stripe_payment_method_id', async () => {
+  const P = await tenant()
+  const pmOf = async () => ok(await call('GET', `/tenants/${P.pk}`, { as: P })).stripe_payment_method_id
+  assert.equal(await pmOf(), null, 'no card yet')
+  await control({ attach_card: P.customer })
+  await delivered()
+  const card = (await state()).customers.find((c) => c.id === P.customer).invoice_settings.default_payment_method
+  assert.match(card, /^pm_/)
+  assert.equal(await pmOf(), card, 'from the customer.updated webhook')
+  assert.match(sql(`SELECT effect FROM stripe_event WHERE tenant = ${q(P.pk)} AND type = 'customer.updated' ORDER BY rowid DESC LIMIT 1`),
+    new RegExp(`default payment method ${card}`))
+  // A missed event: the next reconciliation of the tenant reads the card.
+  sql(`UPDATE tenant SET stripe_payment_method_id = '' WHERE pubkey = ${q(P.pk)}`)
+  await pass({ args: ['--once-for', P.pk] })
+  assert.equal(await pmOf(), card, 'from the pass')
+  // A new card clears the failure the tenant was told of.
+  sql(`UPDATE tenant SET stripe_error = 'Your card was not charged.' WHERE pubkey = ${q(P.pk)}`)
+  await control({ detach_card: P.customer })
+  await delivered()
+  assert.equal(await pmOf(), null, 'card removed')
+  assert.equal(ok(await call('GET', `/tenants/${P.pk}`, { as: P })).stripe_error, 'Your card was not charged.',
+    'removing a card does not settle anything')
+  await control({ attach_card: P.customer })
+  await delivered()
+  const t = ok(await call('GET', `/tenants/${P.pk}`, { as: P }))
+  assert.match(t.stripe_payment_method_id, /^pm_/)
+  assert.equal(t.stripe_error, '', 'a new card is what the tenant was asked for')
+})
+
 test('webhook: subscription events touch only the tenant\'s current subscription', async () => {
   const J = await tenant()
   await control({ attach_card: J.customer })
@@ -671,6 +700,10 @@ test('unpaid past the grace period: paid relays suspended; no route brings them 
   const body = eventOf('invoice.payment_failed', (await invoicesOf(K.customer))[0])
   ok(await hook(body, header(body)))
   assert.notEqual(sql(`SELECT past_due_at FROM tenant WHERE pubkey = ${q(K.pk)}`), '')
+  // The tenant sees why, in a sentence Flotilla can show as it is.
+  let t = ok(await call('GET', `/tenants/${K.pk}`, { as: K }))
+  assert.match(t.stripe_error, new RegExp(`not charged the 10\\.00 USD of invoice ${inv.id}\\. Update your card`))
+  assert.equal(t.churned_at, null, 'its paid relays are still active')
   // Six days later: still in grace.
   await pass({ env: { CARAVEL_TEST_NOW: String(now() + 6 * 86400) } })
   assert.equal(sql(`SELECT count(*) FROM relay WHERE tenant = ${q(K.pk)} AND status = 'delinquent'`), '0')
@@ -684,6 +717,9 @@ test('unpaid past the grace period: paid relays suspended; no route brings them 
   assert.equal(st[free.id].status, 'active', 'a free relay is not suspended')
   assert.equal(sql(`SELECT count(*) FROM activity WHERE tenant = ${q(K.pk)} AND activity_type = 'mark_relay_delinquent'`), '2')
   assert.equal(dms(K).filter((d) => /suspended/.test(d.text)).length, 1)
+  // Its last paid relay went away when the pass suspended them.
+  t = ok(await call('GET', `/tenants/${K.pk}`, { as: K }))
+  assert.equal(t.churned_at, Number(sql(`SELECT max(updated_at) FROM relay WHERE tenant = ${q(K.pk)} AND status = 'delinquent'`)))
 
   // Every path through the routes is refused (issue: "tried as a new user would").
   refused(await call('POST', `/relays/${paid1.id}/reactivate`, { as: K }), 409, 'conflict')
@@ -707,6 +743,9 @@ test('unpaid past the grace period: paid relays suspended; no route brings them 
     'a relay the tenant turned off stays off')
   assert.equal(sql(`SELECT delinquent_at IS NULL AND past_due_at IS NULL FROM tenant WHERE pubkey = ${q(K.pk)}`), '1')
   assert.equal(dms(K).filter((d) => /active again/.test(d.text)).length, 1)
+  t = ok(await call('GET', `/tenants/${K.pk}`, { as: K }))
+  assert.equal(t.stripe_error, '', 'paid: nothing left to act on')
+  assert.equal(t.churned_at, null, 'a paid relay is back')
   ok(await call('POST', `/relays/${paid1.id}/reactivate`, { as: K }))
 })
 
