@@ -16,6 +16,7 @@
 
 #include "http.h"
 #include "json.h"
+#include "nwc.h"
 #include "crypt.h"
 
 static const struct {
@@ -73,6 +74,9 @@ static const struct {
 	[ST_WALLET_BUSY] = { 503, "Service Unavailable", "wallet-busy",
 	    "the Lightning wallet is busy with other requests; try again in "
 	    "a few seconds" },
+	[ST_BILLING_BUSY] = { 503, "Service Unavailable", "billing-busy",
+	    "billing is busy with other requests; try again in a few "
+	    "seconds" },
 	[ST_DISK] = { 503, "Service Unavailable", "unavailable",
 	    "the server cannot write to its database (its disk is full or "
 	    "failing); nothing was changed; try again later" },
@@ -226,6 +230,30 @@ req_query(struct req *r, const char *name)
 		p = end != NULL ? end + 1 : NULL;
 	}
 	return NULL;
+}
+
+enum status
+req_return_url(struct req *r, struct resp *w, const char **out)
+{
+	const struct config *c = &r->app->cfg;
+	const char *ret = NULL, *q;
+
+	if ((q = req_query(r, "return_url")) != NULL &&
+	    ((ret = url_decode(&r->arena, q, strlen(q))) == NULL ||
+	    (strncmp(ret, "https://", 8) != 0 &&
+	    strncmp(ret, "http://", 7) != 0) || strlen(ret) > 2048 ||
+	    strpbrk(ret, " \t\r\n") != NULL))
+		return resp_field(w, ST_BAD_REQUEST, "return_url",
+		    "return_url must be an http(s) URL");
+	if (ret == NULL)
+		ret = r->origin != NULL ? r->origin :
+		    c->nlist[CFG_ALLOW_ORIGINS] > 0 ?
+		    c->list[CFG_ALLOW_ORIGINS][0] : NULL;
+	if (ret == NULL)
+		return resp_field(w, ST_BAD_REQUEST, "return_url",
+		    "return_url is required when the request has no Origin");
+	*out = ret;
+	return ST_OK;
 }
 
 static enum hmethod

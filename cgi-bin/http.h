@@ -15,6 +15,7 @@
 
 #include "core.h"
 #include "cfg.h"
+#include "billing.h"
 #include "db.h"
 #include "metrics.h"
 
@@ -47,6 +48,7 @@ enum status {
 	ST_PRICE_ERROR,
 	ST_NOT_CONFIGURED,
 	ST_WALLET_BUSY,
+	ST_BILLING_BUSY,
 	ST_DISK,
 	ST_UNAVAILABLE,
 	ST_INTERNAL,
@@ -128,6 +130,12 @@ enum status st_from_db(enum dbrc);
 enum status req_body_object(struct req *, struct resp *);
 /* A query parameter's raw value (not decoded), or NULL. */
 const char *req_query(struct req *, const char *name);
+/*
+ * ?return_url= decoded (an http(s) URL of at most 2048 bytes without
+ * spaces), else the Origin, else the first allowed origin; 400 if bad or
+ * none.
+ */
+enum status req_return_url(struct req *, struct resp *, const char **);
 
 /* auth.c */
 /* Check the NIP-98 header (api.md §3); fills r->signer and r->is_admin. */
@@ -144,6 +152,18 @@ int api_list_routes(FILE *);
 size_t api_nroutes(void);
 const char *api_route_label(size_t i, char *buf, size_t size);
 
+/*
+ * billing_run.c: billing work inside a request, in a wallet slot (and
+ * with the billing pass's lock when lock is 1); 503 billing-busy if
+ * neither comes within seconds. End it with billing_run_end.
+ */
+struct billing_run {
+	struct billing b;
+	int slot, lock;
+};
+enum status billing_run_begin(struct req *, struct billing_run *, int lock);
+void billing_run_end(struct billing_run *);
+
 /* Handlers, one file per resource. */
 enum status health_get(struct req *, struct resp *);
 enum status metrics_get(struct req *, struct resp *);
@@ -156,6 +176,7 @@ enum status tenants_get(struct req *, struct resp *);
 enum status tenants_update(struct req *, struct resp *);
 enum status tenants_relays(struct req *, struct resp *);
 enum status tenants_stripe_session(struct req *, struct resp *);
+enum status tenants_reconcile(struct req *, struct resp *);
 enum status relays_list(struct req *, struct resp *);
 enum status relays_create(struct req *, struct resp *);
 enum status relays_get(struct req *, struct resp *);
@@ -167,6 +188,10 @@ enum status relays_members(struct req *, struct resp *);
 enum status invoices_list(struct req *, struct resp *);
 enum status invoices_get(struct req *, struct resp *);
 enum status invoices_bolt11(struct req *, struct resp *);
+enum status invoices_items(struct req *, struct resp *);
+enum status invoices_reconcile(struct req *, struct resp *);
+enum status invoices_draft(struct req *, struct resp *);
+enum status invoices_checkout(struct req *, struct resp *);
 enum status webhook_stripe(struct req *, struct resp *);
 
 /* relays.c: also used by tenants.c. Answer one Relay, or a list of n. */

@@ -31,6 +31,7 @@
  */
 #define FIRST_INVOICE_LIFE (23 * 3600)
 #define FIRST_INVOICE_MARGIN 600
+#define RECHECK_GAP 3 /* s: an invoice is asked about at most this often */
 
 static void
 jadd_opt_int(struct json_object *o, const char *key, int64_t v)
@@ -168,6 +169,183 @@ invoices_get(struct req *r, struct resp *w)
 	if ((st = invoice_load(r, w, &db, &inv)) != ST_OK)
 		return st;
 	w->data = invoice_json(&inv);
+	return ST_OK;
+}
+
+/* The plan whose Stripe price setting holds price, or NULL. */
+static const char *
+plan_of_price(struct req *r, const struct plan *plans, size_t n,
+    const char *price)
+{
+	const char *p;
+	size_t i;
+
+	for (i = 0; price != NULL && i < n; i++)
+		if (plans[i].stripe_price_setting != NULL &&
+		    (p = cfg_str_by_name(&r->app->cfg,
+		    plans[i].stripe_price_setting)) != NULL &&
+		    strcmp(p, price) == 0)
+			return plans[i].id;
+	return NULL;
+}
+
+/*
+ * GET /invoices/:id/items (tenant of the invoice): the invoice's lines as
+ * mirrored with it, in Flotilla's InvoiceItem shape. A line bills a plan's
+ * price for a quantity of relays, so relay_id and activity_id are null.
+ */
+enum status
+invoices_items(struct req *r, struct resp *w)
+{
+	struct invoice inv;
+	struct invoice_line *v;
+	struct plan *plans;
+	struct json_object *o;
+	struct db *db;
+	size_t i, n, np;
+	enum status st;
+	enum dbrc rc;
+
+	if ((st = invoice_load(r, w, &db, &inv)) != ST_OK)
+		return st;
+	if ((rc = db_invoice_lines(db, &r->arena, inv.id, &v, &n)) != DB_OK ||
+	    (rc = db_plan_list(db, &r->arena, &plans, &np)) != DB_OK)
+		return st_from_db(rc);
+	w->data = jarr();
+	for (i = 0; i < n; i++) {
+		o = jobj();
+		jadd_str(o, "id", v[i].id);
+		jadd_str(o, "invoice_id", v[i].invoice_id);
+		jadd_null(o, "activity_id");
+		jadd_str(o, "tenant_pubkey", v[i].tenant);
+		jadd_null(o, "relay_id");
+		jadd_opt_str(o, "plan_id", plan_of_price(r, plans, np,
+		    v[i].price));
+		jadd_opt_str(o, "stripe_price_id", v[i].price);
+		jadd_opt_int(o, "quantity", v[i].quantity);
+		jadd_int(o, "amount", v[i].amount);
+		jadd_str(o, "description", v[i].description);
+		jadd_opt_int(o, "period_start", v[i].period_start);
+		jadd_opt_int(o, "period_end", v[i].period_end);
+		jadd_int(o, "created_at", v[i].period_start >= 0 ?
+		    v[i].period_start : inv.created_at);
+		jadd_opt_int(o, "voided_at", v[i].voided_at);
+		jpush(w->data, o);
+	}
+	return ST_OK;
+}
+
+/*
+ * POST /invoices/:id/reconcile (tenant of the invoice): the invoice checked
+ * now, as the pass would (billing_invoice_now: its newest bolt11 with the
+ * platform wallet, then Stripe), answered as an Invoice. Flotilla polls
+ * it every 3.5 s while a payment dialog is open: an invoice checked less
+ * than RECHECK_GAP seconds ago, or paid or void, is answered from the
+ * database. A wallet or Stripe that does not answer leaves the invoice
+ * as it was (logged; the pass asks again). 503 billing-busy.
+ */
+enum status
+invoices_reconcile(struct req *r, struct resp *w)
+{
+	struct billing_run x;
+	struct invoice inv;
+	struct db *db;
+	enum status st;
+
+	if ((st = invoice_load(r, w, &db, &inv)) != ST_OK)
+		return st;
+	if (strcmp(inv.status, "open") == 0 &&
+	    cfg_isset(&r->app->cfg, CFG_STRIPE_SECRET_KEY) &&
+	    (inv.checked_at < 0 || clock_now() - inv.checked_at >=
+	    RECHECK_GAP)) {
+		if ((st = billing_run_begin(r, &x, 0)) != ST_OK)
+			return st;
+		(void)billing_invoice_now(&x.b, &r->arena, inv.id);
+		billing_run_end(&x);
+		if ((st = invoice_load(r, w, &db, &inv)) != ST_OK)
+			return st;
+	}
+	w->data = invoice_json(&inv);
+	return ST_OK;
+}
+
+/*
+ * GET /tenants/:pubkey/invoices/draft (tenant): what the next invoice
+ * would be, from Stripe's preview of the subscription's upcoming invoice
+ * (id "upcoming", status draft), or null with no subscription or none
+ * upcoming. 502 stripe-error; 503 billing-busy.
+ */
+enum status
+invoices_draft(struct req *r, struct resp *w)
+{
+	struct billing_run x;
+	struct stripe_fail f;
+	struct invoice inv;
+	struct tenant t;
+	struct db *db;
+	enum status st;
+	enum dbrc rc;
+	int none = 1, failed;
+
+	if ((db = app_db(r->app)) == NULL)
+		return ST_UNAVAILABLE;
+	if ((rc = db_tenant_get(db, &r->arena, r->param[0], &t)) != DB_OK)
+		return rc == DB_NOTFOUND ? resp_fail(w, ST_NOT_FOUND,
+		    "no tenant has this public key") : st_from_db(rc);
+	if (t.stripe_customer_id != NULL && t.stripe_subscription_id != NULL &&
+	    cfg_isset(&r->app->cfg, CFG_STRIPE_SECRET_KEY)) {
+		if ((st = billing_run_begin(r, &x, 0)) != ST_OK)
+			return st;
+		failed = stripe_invoice_preview(&x.b.stripe, &r->arena,
+		    t.stripe_customer_id, t.stripe_subscription_id, &inv,
+		    &none, &f) == -1;
+		billing_run_end(&x);
+		if (failed) {
+			log_warnx("tenant %s: %s", t.pubkey, f.msg);
+			stripe_fail_release(&f);
+			return resp_fail(w, ST_STRIPE_ERROR, "the payment "
+			    "provider did not say what the next invoice is; "
+			    "try again in a minute");
+		}
+	}
+	if (none) {
+		w->data_text = "null";
+		w->data_len = 4;
+		return ST_OK;
+	}
+	inv.tenant = t.pubkey;
+	w->data = invoice_json(&inv);
+	return ST_OK;
+}
+
+/*
+ * POST /invoices/:id/checkout[?return_url=] (tenant of the invoice):
+ * {"url"} of Stripe's hosted page for the open invoice, where the tenant
+ * pays it by card. That page has no way back: return_url is checked, as
+ * for the billing portal, and not used. 409 invoice-not-open.
+ */
+enum status
+invoices_checkout(struct req *r, struct resp *w)
+{
+	struct invoice inv;
+	struct db *db;
+	const char *ret;
+	enum status st;
+
+	if ((st = req_return_url(r, w, &ret)) != ST_OK ||
+	    (st = invoice_load(r, w, &db, &inv)) != ST_OK)
+		return st;
+	if (strcmp(inv.status, "paid") == 0)
+		return resp_fail(w, ST_INVOICE_NOT_OPEN,
+		    "this invoice is already paid");
+	if (strcmp(inv.status, "open") != 0)
+		return resp_fail(w, ST_INVOICE_NOT_OPEN, arena_printf(&r->arena,
+		    "the invoice is %s, not open", inv.status));
+	if (inv.hosted_invoice_url == NULL)
+		return resp_fail(w, ST_INVOICE_NOT_OPEN, "this invoice cannot "
+		    "be paid by card yet; try again in a minute");
+	w->data = jobj();
+	jadd_str(w->data, "url", inv.hosted_invoice_url);
 	return ST_OK;
 }
 

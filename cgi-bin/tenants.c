@@ -14,6 +14,8 @@
 #include "nwc.h"
 #include "stripe.h"
 
+#define RECONCILE_GAP 10 /* s between two reconciliations with no change */
+
 static struct json_object *
 tenant_json(const struct tenant *t)
 {
@@ -227,6 +229,50 @@ tenants_update(struct req *r, struct resp *w)
 	return ST_OK;
 }
 
+/*
+ * POST /tenants/:pubkey/reconcile (tenant): the tenant's billing brought up
+ * to date now, by the pass's own code (billing_tenant, as caravel-admin
+ * reconcile): its subscription follows its relays, its invoices and card
+ * are read from Stripe. Answers the Tenant. Flotilla calls it on every
+ * page visit: a tenant with nothing marked, reconciled in the last
+ * RECONCILE_GAP seconds, is answered from the database. Without Stripe
+ * configured or a customer there is nothing to reconcile. 502
+ * stripe-error; 503 billing-busy.
+ */
+enum status
+tenants_reconcile(struct req *r, struct resp *w)
+{
+	struct billing_run x;
+	struct tenant t;
+	struct db *db;
+	enum status st;
+	int rc;
+
+	if ((st = tenant_load(r, w, &db, &t)) != ST_OK)
+		return st;
+	if (!cfg_isset(&r->app->cfg, CFG_STRIPE_SECRET_KEY) ||
+	    t.stripe_customer_id == NULL || (t.billing_marked_at < 0 &&
+	    t.billing_reconciled_at >= 0 &&
+	    clock_now() - t.billing_reconciled_at < RECONCILE_GAP)) {
+		w->data = tenant_json(&t);
+		return ST_OK;
+	}
+	if ((st = billing_run_begin(r, &x, 1)) != ST_OK)
+		return st;
+	rc = billing_tenant(&x.b, &r->arena, t.pubkey, t.billing_marked_at);
+	billing_run_end(&x);
+	if (rc == -2)
+		return resp_fail(w, ST_STRIPE_ERROR, "billing cannot be brought "
+		    "up to date until an operator acts; they have been told");
+	if (rc != 0)
+		return resp_fail(w, ST_STRIPE_ERROR, "the payment provider did "
+		    "not answer; try again in a minute");
+	if ((st = tenant_load(r, w, &db, &t)) != ST_OK)
+		return st;
+	w->data = tenant_json(&t);
+	return ST_OK;
+}
+
 /* GET /tenants/:pubkey/relays (tenant): list of Relay. */
 enum status
 tenants_relays(struct req *r, struct resp *w)
@@ -258,25 +304,12 @@ tenants_stripe_session(struct req *r, struct resp *w)
 	struct tenant t;
 	struct stripe stripe;
 	struct db *db;
-	const char *ret = NULL, *q;
+	const char *ret;
 	char *url = NULL, *err = NULL;
 	enum status st;
 
-	if ((q = req_query(r, "return_url")) != NULL &&
-	    ((ret = url_decode(&r->arena, q, strlen(q))) == NULL ||
-	    (strncmp(ret, "https://", 8) != 0 &&
-	    strncmp(ret, "http://", 7) != 0) || strlen(ret) > 2048 ||
-	    strpbrk(ret, " \t\r\n") != NULL))
-		return resp_field(w, ST_BAD_REQUEST, "return_url",
-		    "return_url must be an http(s) URL");
-	if (ret == NULL)
-		ret = r->origin != NULL ? r->origin :
-		    c->nlist[CFG_ALLOW_ORIGINS] > 0 ?
-		    c->list[CFG_ALLOW_ORIGINS][0] : NULL;
-	if (ret == NULL)
-		return resp_field(w, ST_BAD_REQUEST, "return_url",
-		    "return_url is required when the request has no Origin");
-	if ((st = tenant_load(r, w, &db, &t)) != ST_OK)
+	if ((st = req_return_url(r, w, &ret)) != ST_OK ||
+	    (st = tenant_load(r, w, &db, &t)) != ST_OK)
 		return st;
 	if (t.stripe_customer_id == NULL)
 		return resp_fail(w, ST_TENANT_REQUIRED,

@@ -93,6 +93,14 @@ enum dbrc billing_dm(struct billing *, const char *pubkey, const char *text,
  */
 int billing_reconcile(struct billing *, struct arena *, const char *pubkey);
 /*
+ * One tenant brought up to date as a pass does it: the subscription, then
+ * the invoices and the card on file; the billing mark it saw (marked_at,
+ * -1 for none) is cleared when all of it worked. 0, -1 or -2 as
+ * billing_reconcile (a failed invoice listing is -1).
+ */
+int billing_tenant(struct billing *, struct arena *, const char *pubkey,
+    int64_t marked_at);
+/*
  * The tenant's stripe_error after a failed card payment of inv: what
  * failed and what they can do.
  */
@@ -103,6 +111,13 @@ const char *billing_card_failed(struct arena *, const struct invoice *);
  */
 int billing_heal(struct billing *, struct arena *, const char *pubkey);
 void billing_autopay(struct billing *, struct arena *);
+/*
+ * One invoice checked now, as the pass would: the newest bolt11 with the
+ * platform wallet (settled: Stripe is told), then the invoice with Stripe
+ * (a card payment shows). 0, -1 (asked again later), -2 (an operator
+ * must act).
+ */
+int billing_invoice_now(struct billing *, struct arena *, const char *id);
 void billing_manual(struct billing *, struct arena *);
 void billing_due_dms(struct billing *, struct arena *);
 void billing_dunning(struct billing *, struct arena *);

@@ -596,6 +596,21 @@ billing_reconcile(struct billing *b, struct arena *a, const char *pk)
 }
 
 int
+billing_tenant(struct billing *b, struct arena *a, const char *pk,
+    int64_t marked_at)
+{
+	int r;
+
+	if ((r = billing_reconcile(b, a, pk)) != 0)
+		return r;
+	if (billing_heal(b, a, pk) != 0)
+		return -1;
+	if (!b->dry_run)
+		(void)db_billing_done(b->db, pk, marked_at, clock_now());
+	return 0;
+}
+
+int
 billing_heal(struct billing *b, struct arena *a, const char *pk)
 {
 	struct tenant t;

@@ -411,47 +411,103 @@ billing_autopay(struct billing *b, struct arena *a)
 	}
 }
 
+/*
+ * A bolt11 the platform wallet issued for paying an invoice by hand: ask
+ * the wallet whether it was paid (lookup_invoice), and once it was, tell
+ * Stripe (billing_mark_paid, idempotent). 0, -1 (the wallet or Stripe
+ * failed; asked again later) or -2 (an operator must act).
+ */
+static int
+manual_one(struct billing *b, struct arena *a, const struct bolt11_row *v,
+    int64_t now)
+{
+	struct nwc_tx tx;
+	struct nwc_error e;
+	struct nwc *p;
+
+	if (b->dry_run)
+		return 0;
+	if (v->settled_at < 0) {
+		if ((p = billing_platform(b)) == NULL)
+			return -1;
+		if (nwc_lookup_invoice(p, a, v->payment_hash, &tx, &e) == -1) {
+			billing_warn(b, "invoice %s: lookup_invoice %s: %s",
+			    v->invoice_id, v->payment_hash, e.sentence);
+			return -1;
+		}
+		if (!nwc_tx_settled(&tx)) {
+			(void)db_bolt11_checked(b->db, v->payment_hash, now);
+			return 0;
+		}
+		if (db_bolt11_settled(b->db, v->payment_hash,
+		    tx.settled_at > 0 ? tx.settled_at : now, now) != DB_OK)
+			return -1;
+		billing_note(b, "invoice %s: bolt11 %s was paid by hand",
+		    v->invoice_id, v->payment_hash);
+		b->n.settled++;
+		worker_point("billing-after-manual-settled");
+	}
+	return billing_mark_paid(b, a, v->invoice_id);
+}
+
 void
 billing_manual(struct billing *b, struct arena *a)
 {
 	struct bolt11_row *v;
-	struct nwc_tx tx;
-	struct nwc_error e;
-	struct nwc *p;
 	size_t i, n;
 	int64_t now = clock_now();
 
 	if (db_bolt11_check_due(b->db, a, now, now - BILLING_LOOKUP_EVERY,
 	    now - 3600, &v, &n) != DB_OK)
 		return;
-	for (i = 0; i < n; i++) {
-		if (b->only != NULL && strcmp(b->only, v[i].tenant) != 0)
-			continue;
-		if (v[i].settled_at < 0) {
-			if (b->dry_run || (p = billing_platform(b)) == NULL)
-				continue;
-			if (nwc_lookup_invoice(p, a, v[i].payment_hash, &tx,
-			    &e) == -1) {
-				billing_warn(b, "invoice %s: lookup_invoice %s: "
-				    "%s", v[i].invoice_id, v[i].payment_hash,
-				    e.sentence);
-				continue;
-			}
-			if (!nwc_tx_settled(&tx)) {
-				(void)db_bolt11_checked(b->db,
-				    v[i].payment_hash, now);
-				continue;
-			}
-			if (db_bolt11_settled(b->db, v[i].payment_hash,
-			    tx.settled_at > 0 ? tx.settled_at : now, now) !=
-			    DB_OK)
-				continue;
-			billing_note(b, "invoice %s: bolt11 %s was paid by hand",
-			    v[i].invoice_id, v[i].payment_hash);
-			b->n.settled++;
-			worker_point("billing-after-manual-settled");
+	for (i = 0; i < n; i++)
+		if (b->only == NULL || strcmp(b->only, v[i].tenant) == 0)
+			(void)manual_one(b, a, &v[i], now);
+}
+
+int
+billing_invoice_now(struct billing *b, struct arena *a, const char *id)
+{
+	struct invoice inv, fresh;
+	struct bolt11_row bo;
+	struct stripe_fail f;
+	int64_t now = clock_now();
+	int rc = 0;
+	enum dbrc d;
+
+	if (db_invoice_get(b->db, a, id, &inv) != DB_OK)
+		return -1;
+	/* A bolt11 that expired an hour ago is past paying (as the pass). */
+	if (strcmp(inv.status, "open") == 0 &&
+	    db_bolt11_newest(b->db, a, id, &bo) == DB_OK &&
+	    (bo.settled_at >= 0 || bo.expires_at > now - 3600))
+		rc = manual_one(b, a, &bo, now);
+	if (rc == 0 && db_invoice_get(b->db, a, id, &inv) == DB_OK &&
+	    strcmp(inv.status, "open") == 0 && !b->dry_run) {
+		/* Paid by card (or voided) meanwhile: as the webhook says it. */
+		if (stripe_invoice_get(&b->stripe, a, id, &fresh, &f) == -1) {
+			billing_warn(b, "invoice %s: %s", id, f.msg);
+			stripe_fail_release(&f);
+			rc = -1;
+		} else if (strcmp(fresh.id, id) == 0 &&
+		    db_begin(b->db) == DB_OK) {
+			fresh.tenant = inv.tenant;
+			d = db_invoice_put(b->db, &fresh, now);
+			if ((d == DB_OK || d == DB_DONE) &&
+			    strcmp(fresh.status, "paid") == 0 &&
+			    ((d = db_tenant_clear_past_due(b->db, inv.tenant)) ==
+			    DB_OK || d == DB_DONE))
+				d = db_tenant_set_stripe_error(b->db,
+				    inv.tenant, "");
+			if (d == DB_OK || d == DB_DONE)
+				d = db_commit(b->db);
+			else
+				db_rollback(b->db);
+			if (d != DB_OK)
+				rc = -1;
 		}
-		if (!b->dry_run)
-			(void)billing_mark_paid(b, a, v[i].invoice_id);
 	}
+	if (!b->dry_run)
+		(void)db_invoice_checked(b->db, id, now);
+	return rc;
 }

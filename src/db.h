@@ -102,6 +102,11 @@ enum stmt {
 	STMT_INVOICE_LIST_TENANT,
 	STMT_INVOICE_LIST_ALL,
 	STMT_INVOICE_PUT,
+	STMT_INVOICE_CHECKED,
+	STMT_BOLT11_NEWEST,
+	STMT_INVOICE_LINES_CLEAR,
+	STMT_INVOICE_LINE_PUT,
+	STMT_INVOICE_LINES,
 	STMT_INVOICE_OPEN_COUNT,
 	STMT_INVOICE_DUE_DM,
 	STMT_INVOICE_SET_DUE_SENT,
@@ -297,6 +302,7 @@ struct tenant {
 	const char *stripe_payment_method_id; /* "" when none */
 	const char *stripe_error; /* "" when none */
 	int64_t churned_at; /* -1 unless the last paid relay went away */
+	int64_t billing_reconciled_at; /* -1: never */
 };
 enum dbrc db_tenant_get(struct db *, struct arena *, const char *pubkey,
     struct tenant *);
@@ -591,6 +597,19 @@ enum dbrc db_revenue(struct db *, struct arena *, const char *since_month,
     struct revenue **, size_t *n);
 
 /* db_invoice.c: the invoice mirror, bolt11s and the NWC guard */
+/* One line of an invoice as Stripe lists it (GET /invoices/:id/items). */
+struct invoice_line {
+	const char *id; /* il_..., or what Stripe gave */
+	const char *price; /* price_..., or NULL */
+	int64_t quantity; /* -1: none */
+	int64_t amount; /* cents; negative for a credit */
+	const char *description; /* cleaned: no control characters */
+	int64_t period_start, period_end; /* -1: unknown */
+	/* From the invoice, when read back: */
+	const char *invoice_id, *tenant;
+	int64_t voided_at; /* -1: none */
+};
+
 struct invoice {
 	const char *id; /* in_... */
 	const char *tenant;
@@ -606,6 +625,11 @@ struct invoice {
 	int paid_out_of_band;
 	int64_t attempt_count;
 	const char *billing_reason; /* NULL: unknown */
+	int64_t checked_at; /* POST /invoices/:id/reconcile asked; -1 never */
+	/* The lines Stripe sent with it; the mirror's stay when not known. */
+	const struct invoice_line *lines;
+	size_t nlines;
+	int lines_known;
 };
 enum dbrc db_invoice_get(struct db *, struct arena *, const char *id,
     struct invoice *);
@@ -620,6 +644,10 @@ enum dbrc db_invoice_list(struct db *, struct arena *, const char *tenant,
  * our own records, else NULL.
  */
 enum dbrc db_invoice_put(struct db *, const struct invoice *, int64_t now);
+enum dbrc db_invoice_checked(struct db *, const char *id, int64_t now);
+/* The invoice's mirrored lines in Stripe's order. */
+enum dbrc db_invoice_lines(struct db *, struct arena *, const char *id,
+    struct invoice_line **, size_t *n);
 /* Open invoices of the tenant. */
 enum dbrc db_invoice_open_count(struct db *, const char *tenant, int64_t *n);
 /*
@@ -689,6 +717,9 @@ struct bolt11_row {
 	const char *tenant; /* the invoice's (db_bolt11_check_due) */
 	const char *invoice_status;
 };
+/* The invoice's newest bolt11 with tenant and invoice_status. */
+enum dbrc db_bolt11_newest(struct db *, struct arena *, const char *invoice_id,
+    struct bolt11_row *);
 /* The newest bolt11 of the invoice still payable after now. */
 enum dbrc db_bolt11_usable(struct db *, struct arena *, const char *invoice_id,
     int64_t now, struct bolt11_row *);

@@ -31,8 +31,9 @@ invoice_cols(struct arena *a, sqlite3_stmt *s, int off, struct invoice *i)
 	i->paid_out_of_band = sqlite3_column_int(s, off + 15);
 	i->attempt_count = sqlite3_column_int64(s, off + 16);
 	i->billing_reason = db_col_textn(a, s, off + 17);
+	i->checked_at = db_col_opt(s, off + 18);
 }
-#define INVOICE_NCOLUMNS 18
+#define INVOICE_NCOLUMNS 19
 
 static void
 invoice_row(struct arena *a, sqlite3_stmt *s, void *row)
@@ -88,10 +89,15 @@ db_invoice_list(struct db *db, struct arena *a, const char *tenant,
 	    out, n);
 }
 
+/* Inside the caller's transaction, like every invoice write. */
 enum dbrc
 db_invoice_put(struct db *db, const struct invoice *i, int64_t now)
 {
-	return db_write(db, STMT_INVOICE_PUT, DBV_T(i->id), DBV_T(i->tenant),
+	const struct invoice_line *l;
+	enum dbrc rc;
+	size_t k;
+
+	rc = db_write(db, STMT_INVOICE_PUT, DBV_T(i->id), DBV_T(i->tenant),
 	    DBV_T(i->status), DBV_T(i->currency), DBV_I(i->amount_due),
 	    DBV_I(i->amount_paid), DBV_OI(i->period_start),
 	    DBV_OI(i->period_end), DBV_I(i->created_at), DBV_OI(i->due_date),
@@ -99,6 +105,43 @@ db_invoice_put(struct db *db, const struct invoice *i, int64_t now)
 	    DBV_T(i->hosted_invoice_url), DBV_T(i->subscription_id),
 	    DBV_I(i->paid_out_of_band != 0), DBV_I(i->attempt_count),
 	    DBV_T(i->billing_reason), DBV_I(now));
+	if (rc != DB_OK || !i->lines_known)
+		return rc;
+	rc = db_write(db, STMT_INVOICE_LINES_CLEAR, DBV_T(i->id));
+	for (k = 0; k < i->nlines && (rc == DB_OK || rc == DB_DONE); k++) {
+		l = &i->lines[k];
+		rc = db_write(db, STMT_INVOICE_LINE_PUT, DBV_T(l->id),
+		    DBV_T(i->id), DBV_I(k), DBV_T(l->price),
+		    DBV_OI(l->quantity), DBV_I(l->amount),
+		    DBV_T(l->description), DBV_OI(l->period_start),
+		    DBV_OI(l->period_end));
+	}
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
+static void
+line_row(struct arena *a, sqlite3_stmt *s, void *row)
+{
+	struct invoice_line *l = row;
+
+	l->id = db_col_text(a, s, 0);
+	l->price = db_col_textn(a, s, 1);
+	l->quantity = db_col_opt(s, 2);
+	l->amount = sqlite3_column_int64(s, 3);
+	l->description = db_col_text(a, s, 4);
+	l->period_start = db_col_opt(s, 5);
+	l->period_end = db_col_opt(s, 6);
+	l->invoice_id = db_col_text(a, s, 7);
+	l->tenant = db_col_text(a, s, 8);
+	l->voided_at = db_col_opt(s, 9);
+}
+
+enum dbrc
+db_invoice_lines(struct db *db, struct arena *a, const char *id,
+    struct invoice_line **out, size_t *n)
+{
+	return db_rows(db, a, db_query(db, STMT_INVOICE_LINES, DBV_T(id)),
+	    sizeof(**out), line_row, out, n);
 }
 
 static void
@@ -217,6 +260,20 @@ bolt11_row(struct arena *a, sqlite3_stmt *s, void *row)
 	b->checked_at = db_col_opt(s, 7);
 	b->tenant = db_col_textn(a, s, 8);
 	b->invoice_status = db_col_textn(a, s, 9);
+}
+
+enum dbrc
+db_bolt11_newest(struct db *db, struct arena *a, const char *invoice_id,
+    struct bolt11_row *b)
+{
+	return db_row1(db, a, db_query(db, STMT_BOLT11_NEWEST,
+	    DBV_T(invoice_id)), bolt11_row, b);
+}
+
+enum dbrc
+db_invoice_checked(struct db *db, const char *id, int64_t now)
+{
+	return db_write(db, STMT_INVOICE_CHECKED, DBV_T(id), DBV_I(now));
 }
 
 enum dbrc

@@ -25,7 +25,8 @@ const char *const stmts[STMT__MAX] = {
 	"stripe_subscription_id, past_due_at, nwc_url_sealed IS NOT NULL, " \
 	"nwc_error, subscription_status, delinquent_at, " \
 	"subscription_generation, stripe_write_seq, billing_marked_at, " \
-	"stripe_payment_method_id, stripe_error, churned_at"
+	"stripe_payment_method_id, stripe_error, churned_at, " \
+	"billing_reconciled_at"
 	[STMT_TENANT_GET] =
 	    "SELECT " TENANT_COLUMNS " FROM tenant WHERE pubkey = ?1",
 	[STMT_TENANT_LIST] =
@@ -297,7 +298,7 @@ const char *const stmts[STMT__MAX] = {
 	"i.amount_due, i.amount_paid, i.period_start, i.period_end, " \
 	"i.created_at, i.due_date, i.paid_at, i.voided_at, i.paid_via, " \
 	"i.hosted_invoice_url, i.subscription_id, i.paid_out_of_band, " \
-	"i.attempt_count, i.billing_reason"
+	"i.attempt_count, i.billing_reason, i.checked_at"
 	[STMT_INVOICE_GET] =
 	    "SELECT " INVOICE_COLUMNS " FROM invoice i WHERE i.id = ?1",
 	[STMT_INVOICE_LIST_TENANT] =
@@ -320,6 +321,22 @@ const char *const stmts[STMT__MAX] = {
 	"WHERE g.invoice_id = ?1 AND g.state = 'paid') THEN 'nwc' " \
 	"WHEN EXISTS (SELECT 1 FROM bolt11 b WHERE b.invoice_id = ?1 " \
 	"AND b.settled_at IS NOT NULL) THEN 'lightning' END"
+	[STMT_INVOICE_CHECKED] =
+	    "UPDATE invoice SET checked_at = ?2 WHERE id = ?1",
+	[STMT_INVOICE_LINES_CLEAR] =
+	    "DELETE FROM invoice_item WHERE invoice_id = ?1",
+	/* A line id twice in one list (Stripe would not) is kept once. */
+	[STMT_INVOICE_LINE_PUT] =
+	    "INSERT INTO invoice_item (id, invoice_id, position, "
+	    "stripe_price_id, quantity, amount, description, period_start, "
+	    "period_end) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+	    "ON CONFLICT (id) DO NOTHING",
+	[STMT_INVOICE_LINES] =
+	    "SELECT l.id, l.stripe_price_id, l.quantity, l.amount, "
+	    "l.description, l.period_start, l.period_end, l.invoice_id, "
+	    "i.tenant, i.voided_at FROM invoice_item l "
+	    "JOIN invoice i ON i.id = l.invoice_id "
+	    "WHERE l.invoice_id = ?1 ORDER BY l.position",
 	[STMT_INVOICE_PUT] =
 	    "INSERT INTO invoice (id, tenant, status, currency, amount_due, "
 	    "amount_paid, period_start, period_end, created_at, due_date, "
@@ -440,6 +457,10 @@ const char *const stmts[STMT__MAX] = {
 	    "WHERE invoice_id = ?1 AND state = 'pending'",
 #define BOLT11_COLUMNS "b.payment_hash, b.invoice_id, b.bolt11, b.msats, " \
 	"b.created_at, b.expires_at, b.settled_at, b.checked_at"
+	[STMT_BOLT11_NEWEST] =
+	    "SELECT " BOLT11_COLUMNS ", i.tenant, i.status FROM bolt11 b "
+	    "JOIN invoice i ON i.id = b.invoice_id WHERE b.invoice_id = ?1 "
+	    "ORDER BY b.created_at DESC LIMIT 1",
 	[STMT_BOLT11_USABLE] =
 	    "SELECT " BOLT11_COLUMNS ", NULL, NULL FROM bolt11 b "
 	    "WHERE b.invoice_id = ?1 AND b.settled_at IS NULL "

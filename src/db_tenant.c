@@ -26,6 +26,7 @@ db_tenant_row(struct arena *a, sqlite3_stmt *s, struct tenant *t)
 	t->stripe_payment_method_id = db_col_text(a, s, 12);
 	t->stripe_error = db_col_text(a, s, 13);
 	t->churned_at = db_col_opt(s, 14);
+	t->billing_reconciled_at = db_col_opt(s, 15);
 }
 
 enum dbrc

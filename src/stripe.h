@@ -220,6 +220,13 @@ int stripe_invoice_list(const struct stripe *, struct arena *,
 int stripe_invoice_get(const struct stripe *, struct arena *, const char *id,
     struct invoice *, struct stripe_fail *);
 /*
+ * POST /v1/invoices/create_preview: the subscription's next invoice as it
+ * stands (id "upcoming", status draft); *none when it will not renew.
+ */
+int stripe_invoice_preview(const struct stripe *, struct arena *,
+    const char *customer, const char *subscription, struct invoice *,
+    int *none, struct stripe_fail *);
+/*
  * POST /v1/invoices/:id/pay paid_out_of_band=true with the key
  * "caravel-invoice-oob-<id>": marks an invoice paid by Lightning. An
  * invoice Stripe says is already paid is read back instead (0).

@@ -160,18 +160,104 @@ invoice_period(struct json_object *o, struct invoice *inv)
 	}
 }
 
-int
-stripe_invoice_parse(struct arena *a, struct json_object *o,
-    struct invoice *inv, const char **customer, const char **why)
+/*
+ * Stripe's text for the database and a tenant's screen: C0 and C1
+ * control characters and DEL become spaces (json_get_str checked UTF-8).
+ */
+static char *
+line_text(struct arena *a, const char *s)
+{
+	char *t = arena_strdup(a, s);
+	unsigned char *p = (unsigned char *)t;
+
+	for (; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			p[0] = ' ';
+			p[1] = ' ';
+			p++;
+		}
+	return t;
+}
+
+/* The price of a line: pricing.price_details.price (basil), or price. */
+static const char *
+line_price(struct arena *a, struct json_object *l)
+{
+	const char *p;
+
+	p = member_id(a, member_obj(member_obj(l, "pricing"), "price_details"),
+	    "price", "");
+	if (p == NULL)
+		p = member_id(a, member_obj(l, "price"), "id", "");
+	if (p == NULL)
+		p = member_id(a, l, "price", "");
+	return p;
+}
+
+/*
+ * lines.data (the first page, sent with the invoice) into inv->lines;
+ * lines_known only when every line kept is well formed.
+ */
+static void
+invoice_lines(struct arena *a, struct json_object *o, struct invoice *inv)
+{
+	struct json_object *d, *l, *period, *v;
+	struct invoice_line *out, *x;
+	const char *s;
+	size_t i, n;
+
+	if ((d = list_data(member_obj(o, "lines"))) == NULL)
+		return;
+	if ((n = json_object_array_length(d)) > STRIPE_LIST_MAX)
+		n = STRIPE_LIST_MAX;
+	out = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*out));
+	for (i = 0; i < n; i++) {
+		l = json_object_array_get_idx(d, i);
+		x = &out[i];
+		if (!json_object_is_type(l, json_type_object) ||
+		    (x->id = member_id(a, l, "id", "")) == NULL ||
+		    json_get_int(l, "amount", -INT64_MAX / 4, INT64_MAX / 4,
+		    &x->amount) != JGET_OK)
+			return;
+		x->price = line_price(a, l);
+		x->quantity = -1;
+		if (json_object_object_get_ex(l, "quantity", &v) && v != NULL &&
+		    json_get_int(l, "quantity", 0, INT32_MAX, &x->quantity) !=
+		    JGET_OK)
+			return;
+		x->description = "";
+		if (json_get_str(l, "description", 500, &s, NULL) == JGET_OK)
+			x->description = line_text(a, s);
+		period = member_obj(l, "period");
+		x->period_start = member_time(period, "start");
+		x->period_end = member_time(period, "end");
+		if (x->period_start < -1 || x->period_end < -1)
+			return;
+		x->voided_at = -1;
+	}
+	inv->lines = out;
+	inv->nlines = n;
+	inv->lines_known = 1;
+}
+
+/* A preview (create_preview) has no invoice id of its own: "upcoming". */
+static int
+invoice_parse(struct arena *a, struct json_object *o, struct invoice *inv,
+    const char **customer, const char **why, int preview)
 {
 	struct json_object *tr, *parent, *details, *v;
 	const char *st, *url;
 	int flag;
 
 	memset(inv, 0, sizeof(*inv));
+	inv->checked_at = -1;
 	*customer = NULL;
 	*why = "the invoice has no valid id";
-	if ((inv->id = member_id(a, o, "id", "in_")) == NULL)
+	if (preview)
+		inv->id = "upcoming";
+	else if ((inv->id = member_id(a, o, "id", "in_")) == NULL)
 		return -1;
 	*why = "the invoice has no valid customer";
 	if ((*customer = member_id(a, o, "customer", "cus_")) == NULL)
@@ -196,6 +282,7 @@ stripe_invoice_parse(struct arena *a, struct json_object *o,
 	    (inv->due_date = member_time(o, "due_date")) == -2)
 		return -1;
 	invoice_period(o, inv);
+	invoice_lines(a, o, inv);
 	tr = member_obj(o, "status_transitions");
 	inv->paid_at = member_time(tr, "paid_at");
 	inv->voided_at = member_time(tr, "voided_at");
@@ -229,6 +316,14 @@ stripe_invoice_parse(struct arena *a, struct json_object *o,
 	*why = NULL;
 	return 0;
 }
+
+int
+stripe_invoice_parse(struct arena *a, struct json_object *o,
+    struct invoice *inv, const char **customer, const char **why)
+{
+	return invoice_parse(a, o, inv, customer, why, 0);
+}
+
 
 /* A call answered with one object parsed by the caller. */
 static int
@@ -557,4 +652,44 @@ stripe_invoice_pay_oob(const struct stripe *s, struct arena *a,
 		return stripe_invoice_get(s, a, id, inv, f);
 	}
 	return -1;
+}
+
+int
+stripe_invoice_preview(const struct stripe *s, struct arena *a,
+    const char *customer, const char *sub, struct invoice *inv, int *none,
+    struct stripe_fail *f)
+{
+	struct json_object *o;
+	struct form q;
+	const char *cus, *why;
+	int rc;
+
+	*none = 0;
+	memset(f, 0, sizeof(*f));
+	if (!stripe_id_ok(customer, "cus_") || !stripe_id_ok(sub, "sub_"))
+		return fail_parse(f, "POST /v1/invoices/create_preview",
+		    "bad id");
+	form_init(&q);
+	form_add(&q, "customer", customer);
+	form_add(&q, "subscription", sub);
+	rc = stripe_call(s, "POST", "/v1/invoices/create_preview", &q, NULL,
+	    &o, f);
+	form_release(&q);
+	if (rc == -1) {
+		/* A subscription that will not renew has nothing upcoming. */
+		if (f->status == 404 && strcmp(f->code,
+		    "invoice_upcoming_none") == 0) {
+			stripe_fail_release(f);
+			*none = 1;
+			return 0;
+		}
+		return -1;
+	}
+	if ((rc = invoice_parse(a, o, inv, &cus, &why, 1)) == -1)
+		rc = fail_parse(f, "POST /v1/invoices/create_preview", why);
+	else if (strcmp(cus, customer) != 0)
+		rc = fail_parse(f, "POST /v1/invoices/create_preview",
+		    "the preview is another customer's");
+	json_object_put(o);
+	return rc;
 }

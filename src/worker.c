@@ -36,10 +36,11 @@ worker_usage(const struct worker_def *d, int help)
 }
 
 int
-worker_lock_take(const char *dbpath, const char *name)
+worker_lock_wait(const char *dbpath, const char *name, int wait_ms)
 {
+	const struct timespec step = { 0, 20 * 1000 * 1000 };
 	char *path = NULL;
-	int fd;
+	int fd, waited = 0;
 
 	path = xasprintf("%s.%s.lock", dbpath, name);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
@@ -47,20 +48,31 @@ worker_lock_take(const char *dbpath, const char *name)
 		free(path);
 		return -2;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		close(fd);
-		if (errno == EWOULDBLOCK) {
-			log_info("another %s pass holds %s; exiting", name,
-			    path);
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK) {
+			log_warn("flock %s", path);
+			close(fd);
+			free(path);
+			return -2;
+		}
+		if (waited >= wait_ms) {
+			log_info("another %s pass holds %s%s", name, path,
+			    wait_ms == 0 ? "; exiting" : "");
+			close(fd);
 			free(path);
 			return -1;
 		}
-		log_warn("flock %s", path);
-		free(path);
-		return -2;
+		(void)nanosleep(&step, NULL);
+		waited += 20;
 	}
 	free(path);
 	return fd;
+}
+
+int
+worker_lock_take(const char *dbpath, const char *name)
+{
+	return worker_lock_wait(dbpath, name, 0);
 }
 
 void

@@ -53,6 +53,8 @@ void worker_start(struct worker *, const struct worker_def *, int argc,
  * The descriptor, -1 if another process holds it, -2 on error.
  */
 int worker_lock_take(const char *dbpath, const char *name);
+/* The same, waiting up to wait_ms for the other process to let go. */
+int worker_lock_wait(const char *dbpath, const char *name, int wait_ms);
 void worker_finish(struct worker *);
 int64_t worker_ms(void);
 /*

@@ -518,9 +518,9 @@ cmd_reconcile(struct admin *a, int argc, char **argv)
 	billing_init(&b, a->db, &a->cfg, have_box ? &box : NULL);
 	b.report = report;
 	b.report_arg = &changed;
-	switch (billing_reconcile(&b, &ar, pk)) {
+	switch (billing_tenant(&b, &ar, pk, -1)) {
 	case 0:
-		rc = billing_heal(&b, &ar, pk) == 0 ? 0 : 1;
+		rc = 0;
 		break;
 	case -2:
 		fprintf(stderr, "caravel-admin: an operator must act (see "

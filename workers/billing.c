@@ -103,14 +103,11 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if ((r = billing_reconcile(&b, &a, due[i].pubkey)) == -2)
+		if ((r = billing_tenant(&b, &a, due[i].pubkey,
+		    due[i].marked_at)) == -2)
 			b.n.operator++;
 		else if (r == -1)
 			b.n.errors++;
-		if (r == 0 && billing_heal(&b, &a, due[i].pubkey) == 0 &&
-		    !w.dry_run)
-			(void)db_billing_done(w.db, due[i].pubkey,
-			    due[i].marked_at, clock_now());
 	}
 	/* 3-6. */
 	billing_autopay(&b, &a);

@@ -70,16 +70,18 @@ BEGIN
 	    p.amount > 0);
 END;
 
--- An invoice's lines, mirrored with the invoice (GET /invoices/:id/items).
--- Stripe bills one line per price with a quantity: relay_id is set only
--- where the line stands for one relay, plan_id where its price is a
--- plan's; amount is USD cents and negative for a credit.
+-- An invoice's lines as Stripe lists them (the first page, which Stripe
+-- sends with the invoice), mirrored with it (GET /invoices/:id/items).
+-- Stripe bills one line per price with a quantity of relays, so a line
+-- names a price (the plan is the one whose setting holds it), never one
+-- relay; amount is in the invoice's currency's cents, negative for a
+-- credit.
 CREATE TABLE invoice_item (
 	id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 255),
 	invoice_id TEXT NOT NULL REFERENCES invoice (id),
 	position INTEGER NOT NULL CHECK (position >= 0),
-	relay_id TEXT REFERENCES relay (id),
-	plan_id TEXT REFERENCES plan (id),
+	stripe_price_id TEXT CHECK (stripe_price_id IS NULL OR
+	    length(stripe_price_id) BETWEEN 1 AND 255),
 	quantity INTEGER CHECK (quantity IS NULL OR quantity >= 0),
 	amount INTEGER NOT NULL,
 	description TEXT NOT NULL DEFAULT ''

@@ -490,6 +490,150 @@ test('manual Lightning: a bolt11 for exactly what is owed, paid by hand, settled
   assert.equal((await subsOf(F.customer))[0].status, 'active')
 })
 
+// --- the routes Flotilla calls to bill now (issue: serve the shipped client) ---
+
+test('reconcile now: a paid relay has its invoice at once; items, checkout and the draft; Lightning seen by polling', async () => {
+  const Q = await tenant()
+  await relay(Q, 'basic')
+  await relay(Q, 'basic')
+  // As Flotilla does after creating a paid relay: no pass has run.
+  const t = ok(await call('POST', `/tenants/${Q.pk}/reconcile`, { as: Q }))
+  assert.equal(t.pubkey, Q.pk)
+  assert.match(t.stripe_subscription_id, /^sub_/)
+  assert.equal((await subsOf(Q.customer)).filter(live).length, 1)
+  const list = ok(await call('GET', `/tenants/${Q.pk}/invoices`, { as: Q }))
+  assert.equal(list.length, 1, 'the invoice is there as soon as reconcile answers')
+  const inv = list[0]
+  assert.equal(inv.amount, 1000)
+  assert.equal(inv.paid_at, null)
+  await delivered()
+  // Asked again and again (every page visit): Stripe is asked at most once more.
+  ok(await call('POST', `/tenants/${Q.pk}/reconcile`, { as: Q }))
+  const n = stripeLog().length
+  ok(await call('POST', `/tenants/${Q.pk}/reconcile`, { as: Q }))
+  assert.equal(stripeLog().length, n, 'nothing changed, reconciled seconds ago: no Stripe call')
+
+  // Its lines, as Stripe listed them.
+  const items = ok(await call('GET', `/invoices/${inv.id}/items`, { as: Q }))
+  assert.equal(items.length, 1)
+  const [it] = items
+  assert.equal(it.invoice_id, inv.id)
+  assert.equal(it.tenant_pubkey, Q.pk)
+  assert.equal(it.plan_id, 'basic')
+  assert.equal(it.stripe_price_id, PRICE_BASIC)
+  assert.equal(it.quantity, 2)
+  assert.equal(it.amount, 1000)
+  assert.equal(it.relay_id, null, 'one line bills two relays')
+  assert.equal(it.activity_id, null)
+  const line = (await invoicesOf(Q.customer))[0].lines.data[0]
+  assert.equal(it.id, line.id)
+  assert.equal(it.description, line.description)
+  assert.equal(it.created_at, line.period.start)
+  assert.equal(it.voided_at, null)
+
+  // Paying by card: Stripe's hosted page of this invoice.
+  const si = (await invoicesOf(Q.customer)).find((i) => i.id === inv.id)
+  const co = ok(await call('POST', `/invoices/${inv.id}/checkout?return_url=${encodeURIComponent('https://app.example/settings/hosting')}`, { as: Q }))
+  assert.equal(co.url, si.hosted_invoice_url)
+  refused(await call('POST', `/invoices/${inv.id}/checkout?return_url=javascript%3Aalert(1)`, { as: Q }), 400, 'bad-request', /return_url/)
+  const other = await tenant()
+  refused(await call('POST', `/invoices/${inv.id}/checkout`, { as: other }), 403, 'forbidden')
+  refused(await call('GET', `/invoices/${inv.id}/items`, { as: other }), 403, 'forbidden')
+  refused(await call('POST', `/invoices/${inv.id}/reconcile`, { as: other }), 403, 'forbidden')
+
+  // The next invoice, from Stripe's preview; none without a subscription.
+  const sub1 = (await subsOf(Q.customer)).filter(live)[0]
+  const draft = ok(await call('GET', `/tenants/${Q.pk}/invoices/draft`, { as: Q }))
+  assert.equal(draft.id, 'upcoming')
+  assert.equal(draft.status, 'draft')
+  assert.equal(draft.amount, 1000)
+  assert.equal(draft.tenant_pubkey, Q.pk)
+  assert.equal(draft.paid_at, null)
+  assert.equal(draft.period_start, sub1.items.data[0].current_period_end)
+  assert.equal(ok(await call('GET', `/tenants/${other.pk}/invoices/draft`, { as: other })), null)
+
+  // Lightning by hand, seen by polling the invoice (Flotilla: every 3.5 s).
+  const b = ok(await call('POST', `/invoices/${inv.id}/bolt11`, { as: Q }))
+  let polled = ok(await call('POST', `/invoices/${inv.id}/reconcile`, { as: Q }))
+  assert.equal(polled.paid_at, null, 'not paid yet')
+  const payer = await newWallet('nip44', 10000000)
+  assert.equal((await wallet('POST', `/wallets/${payer.name}/pay`, { invoice: b.lnbc })).status, 200)
+  const n2 = stripeLog().length
+  polled = ok(await call('POST', `/invoices/${inv.id}/reconcile`, { as: Q }))
+  assert.equal(polled.paid_at, null, 'asked a moment ago: answered from the database')
+  assert.equal(stripeLog().length, n2)
+  await sleep(3100)
+  polled = ok(await call('POST', `/invoices/${inv.id}/reconcile`, { as: Q }))
+  assert.ok(polled.paid_at > 0, 'paid')
+  assert.equal(polled.method, 'oob')
+  assert.equal((await invoicesOf(Q.customer)).find((i) => i.id === inv.id).status, 'paid')
+  assert.equal((await paymentsFor(inv.id)).length, 1)
+  // A pass afterwards pays nothing and tells Stripe nothing new.
+  const n3 = stripeLog().length
+  await pass()
+  assert.equal(writesSince(n3).filter((e) => e.path.includes(inv.id)).length, 0)
+  assert.equal((await paymentsFor(inv.id)).length, 1)
+})
+
+// The API in CGI mode, as nginx's fcgiwrap would run it, with env added:
+// a process of its own that CARAVEL_STOP_AT can kill mid-request.
+function cgiApi (method, path, who, env = {}) {
+  const u = new URL(BASE)
+  const pass = {}
+  for (const k of ['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS']) {
+    if (process.env[k]) pass[k] = process.env[k]
+  }
+  return spawnSync(`${BUILD}/caravel-api`, ['--env-file', ENV], {
+    env: { PATH: process.env.PATH, ...pass, GATEWAY_INTERFACE: 'CGI/1.1',
+      SERVER_PROTOCOL: 'HTTP/1.1', SERVER_NAME: u.hostname, SERVER_PORT: u.port || '80',
+      REMOTE_ADDR: '127.0.0.1', REQUEST_METHOD: method, PATH_INFO: path,
+      SCRIPT_NAME: '', QUERY_STRING: '', HTTP_HOST: u.host,
+      HTTP_AUTHORIZATION: who.token, ...env },
+    input: '', encoding: 'utf8', timeout: 60000,
+  })
+}
+
+for (const point of ['billing-before-subscription-create', 'billing-after-subscription-create']) {
+  test(`POST /tenants/:pubkey/reconcile killed at ${point}: the next pass makes no second subscription`, async () => {
+    const R = await tenant()
+    await relay(R, 'basic')
+    const r = cgiApi('POST', `/tenants/${R.pk}/reconcile`, R, { CARAVEL_STOP_AT: point })
+    assert.equal(r.signal, 'SIGKILL', `stopped at ${point}: ${r.stdout}${r.stderr}`)
+    await pass()
+    await pass()
+    const subs = (await subsOf(R.customer)).filter(live)
+    assert.equal(subs.length, 1)
+    assert.equal(sql(`SELECT stripe_subscription_id FROM tenant WHERE pubkey = ${q(R.pk)}`), subs[0].id)
+    // And the route, run again, changes nothing.
+    const n = stripeLog().length
+    ok(await call('POST', `/tenants/${R.pk}/reconcile`, { as: R }))
+    assert.equal(writesSince(n).length, 0)
+  })
+}
+
+for (const point of ['billing-after-manual-settled', 'billing-after-mark-paid']) {
+  test(`POST /invoices/:id/reconcile killed at ${point}: paid once, Stripe told once`, async () => {
+    const S = await tenant()
+    await relay(S, 'basic')
+    ok(await call('POST', `/tenants/${S.pk}/reconcile`, { as: S }))
+    const inv = openInvoice(S)
+    const b = ok(await call('POST', `/invoices/${inv.id}/bolt11`, { as: S }))
+    const payer = await newWallet('nip44', 10000000)
+    assert.equal((await wallet('POST', `/wallets/${payer.name}/pay`, { invoice: b.lnbc })).status, 200)
+    const r = cgiApi('POST', `/invoices/${inv.id}/reconcile`, S, { CARAVEL_STOP_AT: point })
+    assert.equal(r.signal, 'SIGKILL', `stopped at ${point}: ${r.stdout}${r.stderr}`)
+    await sleep(3100)
+    const polled = ok(await call('POST', `/invoices/${inv.id}/reconcile`, { as: S }))
+    assert.ok(polled.paid_at > 0)
+    await pass()
+    assert.equal((await paymentsFor(inv.id)).length, 1, 'the tenant paid once')
+    const pays = stripeLog().filter((e) => e.method === 'POST' && e.path === `/v1/invoices/${inv.id}/pay`)
+    assert.ok(pays.length >= 1)
+    assert.equal(new Set(pays.map((e) => e.idempotency_key)).size, 1, 'one Stripe write, however often sent')
+    assert.equal((await invoicesOf(S.customer)).find((i) => i.id === inv.id).status, 'paid')
+  })
+}
+
 test("a first invoice's bolt11 expires before Stripe would void the invoice", async () => {
   const F2 = await tenant()
   await relay(F2, 'basic')
