@@ -15,6 +15,8 @@ js=$top_srcdir/tests/js
 . "$top_srcdir/tests/e2e/needs.sh"
 needs_name t0850 "the billing end-to-end tests"
 needs_node nostr-tools stripe @getalby/sdk bolt11 ws @nostr-relay/core
+[ -f "$top_srcdir/tests/welshman/node_modules/@welshman/util/package.json" ] ||
+    missing "welshman is not installed (npm ci --prefix tests/welshman)"
 needs_cmd sqlite3 "the sqlite3 shell (apt-get install sqlite3)"
 [ -x "$top_builddir/caravel-billing" ] || missing "caravel-billing is not built"
 
@@ -89,11 +91,12 @@ STRIPE_LOG=$T/stripe.log \
 STRIPE_WEBHOOK_SECRET=$WEBHOOK_SECRET \
 CARAVEL_DISK_FULL_FLAG=$CARAVEL_TEST_DISK_FULL \
     node --test --test-concurrency=1 --test-reporter=spec \
-    "$js/billing.test.mjs"
+    "$js/billing.test.mjs" "$js/flotilla.test.mjs"
 rc=$?
 if [ "$rc" -eq 0 ]; then
-	ok "node --test tests/js/billing.test.mjs"
+	ok "node --test tests/js/billing.test.mjs tests/js/flotilla.test.mjs"
 else
-	fail "node --test tests/js/billing.test.mjs" "node exited $rc"
+	fail "node --test tests/js/billing.test.mjs tests/js/flotilla.test.mjs" \
+	    "node exited $rc"
 fi
 done_testing
