@@ -618,9 +618,8 @@ billing_heal(struct billing *b, struct arena *a, const char *pk)
 	struct stripe_fail f;
 	int64_t open = 0, failing = -1, paid = -1, now = clock_now();
 	size_t i, n, fi = 0;
-	enum dbrc rc;
-
 	const char *pm;
+	enum dbrc rc;
 
 	if (db_tenant_get(b->db, a, pk, &t) != DB_OK ||
 	    t.stripe_customer_id == NULL)

@@ -57,7 +57,8 @@ STRIPE_KEY=sk_test_caravel_t0400
 STRIPE_LOG=$T/stripe.log
 : > "$STRIPE_LOG"
 start_fake stripe "$top_srcdir/tests/fakes/stripe.mjs" STRIPE_FAKE_PORT=0 \
-    "STRIPE_FAKE_KEY=$STRIPE_KEY" "STRIPE_FAKE_LOG=$STRIPE_LOG"
+    "STRIPE_FAKE_KEY=$STRIPE_KEY" "STRIPE_FAKE_LOG=$STRIPE_LOG" \
+    STRIPE_FAKE_PRICES=price_basic_t0400:500,price_growth_t0400:2500
 stripe_pid=$fake_pid
 STRIPE_URL=http://127.0.0.1:$fake_port
 

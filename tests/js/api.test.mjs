@@ -305,6 +305,11 @@ const MATRIX = {
   'GET /tenants/:pubkey/relays': { rule: 'tenant' },
   'GET /tenants/:pubkey/stripe/session': { rule: 'tenant' },
   'GET /tenants/:pubkey/invoices': { rule: 'tenant' },
+  // A has no subscription yet (no pass ran): null.
+  'GET /tenants/:pubkey/invoices/draft': { rule: 'tenant' },
+  // Runs A's billing against the fake Stripe (the second call is answered
+  // from the database).
+  'POST /tenants/:pubkey/reconcile': { rule: 'tenant' },
   'GET /invoices/:id': { rule: 'invoice', path: () => `/invoices/${IA}` },
   // A paid invoice has nothing left to pay: 409 invoice-not-open.
   'GET /invoices/:id/bolt11': {
@@ -313,6 +318,14 @@ const MATRIX = {
   },
   'POST /invoices/:id/bolt11': {
     rule: 'invoice', path: () => `/invoices/${IA}/bolt11`,
+    expect: { owner: 409, admin: 409 },
+  },
+  'GET /invoices/:id/items': { rule: 'invoice', path: () => `/invoices/${IA}/items` },
+  // Paid: answered from the database, as it stands.
+  'POST /invoices/:id/reconcile': { rule: 'invoice', path: () => `/invoices/${IA}/reconcile` },
+  // Paid: nothing to pay by card (return_url defaults to the Origin).
+  'POST /invoices/:id/checkout': {
+    rule: 'invoice', path: () => `/invoices/${IA}/checkout`,
     expect: { owner: 409, admin: 409 },
   },
   // Stripe signs it; no NIP-98 header makes it valid (t0850 signs).
