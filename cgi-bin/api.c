@@ -12,7 +12,9 @@
 
 /*
  * Who may call a route; checked before the handler runs. RULE_UNSET is
- * zero so a row that forgets its rule is caught by tests/unit/test_routes.
+ * zero so a row that forgets its rule makes --list-routes fail, and
+ * tests/js/api.test.mjs ("every route of --list-routes has a rule and a
+ * row in the matrix") with it.
  */
 enum rule {
 	RULE_UNSET,

@@ -69,6 +69,16 @@ worker_lock_wait(const char *dbpath, const char *name, int wait_ms)
 	return fd;
 }
 
+int64_t
+worker_backoff(int64_t base, int64_t cap, int64_t n)
+{
+	int64_t s = base;
+
+	while (--n > 0 && s < cap)
+		s *= 2;
+	return s < cap ? s : cap;
+}
+
 int
 worker_lock_take(const char *dbpath, const char *name)
 {

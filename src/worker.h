@@ -56,6 +56,11 @@ int worker_lock_take(const char *dbpath, const char *name);
 /* The same, waiting up to wait_ms for the other process to let go. */
 int worker_lock_wait(const char *dbpath, const char *name, int wait_ms);
 void worker_finish(struct worker *);
+/*
+ * Seconds to wait after the n-th failure in a row (n >= 1): base, doubled
+ * per further failure, never more than cap.
+ */
+int64_t worker_backoff(int64_t base, int64_t cap, int64_t n);
 int64_t worker_ms(void);
 /*
  * End a pass whose status so far is rc (0: fine): "name: 3 synced, 1

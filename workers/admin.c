@@ -647,6 +647,18 @@ static const struct command commands[] = {
 	    "print the effective configuration (secrets masked)" },
 };
 
+/* The command called name, or NULL. */
+static const struct command *
+command_named(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(commands); i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
 /* --help: to stdout, exit 0; a wrong command line: to stderr, exit 2. */
 static void
 usage(int help)
@@ -675,7 +687,6 @@ main(int argc, char *argv[])
 	const struct command *cmd = NULL;
 	const char *envfile = NULL;
 	char errbuf[4096];
-	size_t i;
 	int ch, rc = 1;
 
 	log_init("caravel-admin");
@@ -685,7 +696,7 @@ main(int argc, char *argv[])
 			envfile = optarg;
 			break;
 		case 'n':
-			cmd = &commands[nitems(commands) - 1];
+			cmd = command_named("check-config");
 			break;
 		case 'h':
 			usage(1);
@@ -704,10 +715,7 @@ main(int argc, char *argv[])
 			fprintf(stderr, "caravel-admin: which command?\n");
 			usage(0);
 		}
-		for (i = 0; i < nitems(commands); i++)
-			if (strcmp(argv[0], commands[i].name) == 0)
-				cmd = &commands[i];
-		if (cmd == NULL) {
+		if ((cmd = command_named(argv[0])) == NULL) {
 			fprintf(stderr, "caravel-admin: there is no command "
 			    "\"%.40s\"\n", argv[0]);
 			usage(0);

@@ -30,17 +30,6 @@ struct infra {
 	int synced, failed, skipped, must_look;
 };
 
-/* Seconds to wait after the n-th consecutive failure (n >= 1). */
-static int64_t
-backoff(int64_t n)
-{
-	int64_t s = SYNC_BACKOFF_BASE;
-
-	while (--n > 0 && s < SYNC_BACKOFF_CAP)
-		s *= 2;
-	return s < SYNC_BACKOFF_CAP ? s : SYNC_BACKOFF_CAP;
-}
-
 /*
  * Push one relay: POST with its secret the first time, PATCH (with the
  * same secret, which never changes) afterwards. A POST that finds the
@@ -100,7 +89,8 @@ record(struct infra *in, const struct relay_sync *rs, enum zooid_rc rc,
 			    now, "complete_relay_sync", "relay", rs->r.id);
 	} else {
 		retry = rs->failures + 1 >= SYNC_MAX_FAILURES ? 0 :
-		    now + backoff(rs->failures + 1);
+		    now + worker_backoff(SYNC_BACKOFF_BASE, SYNC_BACKOFF_CAP,
+		    rs->failures + 1);
 		d = db_relay_sync_fail(db, rs->r.id, err, retry);
 		if (d == DB_OK)
 			d = db_activity_add(db, rs->r.tenant, "caravel-infra",

@@ -387,12 +387,9 @@ out:
 static void
 dm_later(struct robot *ro, const struct dm *d, const char *why)
 {
-	int64_t now = clock_now(), wait = DM_RETRY_BASE, i;
+	int64_t now = clock_now(), wait;
 
-	for (i = 0; i < d->attempts && wait < DM_RETRY_CAP; i++)
-		wait *= 2;
-	if (wait > DM_RETRY_CAP)
-		wait = DM_RETRY_CAP;
+	wait = worker_backoff(DM_RETRY_BASE, DM_RETRY_CAP, d->attempts + 1);
 	if (now - d->created_at >= DM_GIVE_UP) {
 		db_dm_failed(ro->w.db, d->id, why, now);
 		log_warnx("dm %lld to %s: failed after a day: %s",

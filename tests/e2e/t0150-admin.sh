@@ -60,6 +60,9 @@ check "check-config: the secret is masked" \
 secret=$(sed -n 's/^ENCRYPTION_SECRET=//p' "$ENV_FILE")
 check "check-config: the secret never appears" \
     sh -c "! grep -q '$secret' '$T/admin.out'"
+cp "$T/admin.out" "$T/check-config.out"
+admin -n
+check "-n: the same as check-config" cmp -s "$T/admin.out" "$T/check-config.out"
 ROBOT_SECRET=zz admin check-config
 check "check-config: a bad key fails" test "$admin_rc" -ne 0
 check "check-config: the error names the variable" \

@@ -77,6 +77,22 @@ run caravel-admin migrate
 check "migrate: exit 0" test "$run_rc" -eq 0
 check "migrate: now at the latest schema" \
     test "$(sqlite3 "$DB" 'PRAGMA user_version')" = "$latest"
+
+# Every file of db/migrations is built in: numbered 1..N with no gap, and
+# the migrated schema is exactly the one the files make, applied in order
+# by sqlite3 itself.
+check "the migrations are numbered 1 to $latest without a gap" \
+    test "$(find "$top_srcdir/db/migrations" -name '[0-9]*.sql' |
+    sed 's|.*/0*||; s|_.*||' | sort -n | tr '\n' ' ')" = \
+    "$(seq 1 "$latest" | tr '\n' ' ')"
+for f in $(find "$top_srcdir/db/migrations" -name '[0-9]*.sql' | sort); do
+	sqlite3 "$T/by-hand.db" < "$f" > /dev/null 2>&1 ||
+	    bail "sqlite3 cannot apply $f"
+done
+sqlite3 "$T/by-hand.db" .schema > "$T/schema.by-hand"
+sqlite3 "$DB" .schema > "$T/schema.migrated"
+check "the migrated schema is what every migration file makes" \
+    cmp -s "$T/schema.by-hand" "$T/schema.migrated"
 backup=$(sed -n 's/^backed up the database to //; s/ first$//p' "$T/run.out")
 check "migrate: says where it backed up to" test -f "$backup"
 check "the backup is the database before: schema 1 and its tenant" \

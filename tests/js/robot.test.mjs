@@ -398,14 +398,18 @@ async function startHostile (sk) {
         ws.send(JSON.stringify(['EOSE', sub]))
       } else if (path === 'flood') {
         let i = 0
+        // A burst at a time, yielding in between: a peer that went away
+        // is only seen as closed by the event loop, and a send to a
+        // destroyed socket never fills bufferedAmount. Bounded in total.
         const pump = () => {
-          while (ws.readyState === WebSocket.OPEN && ws.bufferedAmount < (1 << 20)) {
+          for (let n = 0; n < 64 && ws.readyState === WebSocket.OPEN &&
+            ws.bufferedAmount < (1 << 20); n++) {
             const msg = JSON.stringify(['EVENT', sub, flood[i++ % flood.length]])
             ws.send(msg)
             sent.flood++
             sent.floodBytes += msg.length
           }
-          if (ws.readyState === WebSocket.OPEN) setTimeout(pump, 2)
+          if (ws.readyState === WebSocket.OPEN && sent.floodBytes < (256 << 20)) setTimeout(pump, 2)
         }
         pump()
       } else {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "worker.h"
 
 START_TEST(arena_grows_and_frees)
 {
@@ -118,6 +119,22 @@ START_TEST(int_parsing)
 }
 END_TEST
 
+/* Both workers' retry waits (infra: 30 s to 15 min; robot: 1 min to 1 h). */
+START_TEST(backoff_doubles_to_its_cap)
+{
+	ck_assert_int_eq(worker_backoff(30, 900, 1), 30);
+	ck_assert_int_eq(worker_backoff(30, 900, 2), 60);
+	ck_assert_int_eq(worker_backoff(30, 900, 5), 480);
+	ck_assert_int_eq(worker_backoff(30, 900, 6), 900);
+	ck_assert_int_eq(worker_backoff(30, 900, 1000000), 900);
+	ck_assert_int_eq(worker_backoff(60, 3600, 7), 3600);
+	ck_assert_int_eq(worker_backoff(60, 3600, 6), 1920);
+	/* A first failure, or a count that never was, waits the base. */
+	ck_assert_int_eq(worker_backoff(60, 3600, 0), 60);
+	ck_assert_int_eq(worker_backoff(60, 3600, -5), 60);
+}
+END_TEST
+
 START_TEST(clock_can_be_pinned)
 {
 	setenv("CARAVEL_TEST_NOW", "1700000000", 1);
@@ -141,6 +158,7 @@ main(void)
 	tcase_add_test(tc, utf8_rules);
 	tcase_add_test(tc, int_parsing);
 	tcase_add_test(tc, clock_can_be_pinned);
+	tcase_add_test(tc, backoff_doubles_to_its_cap);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
