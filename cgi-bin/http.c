@@ -256,6 +256,31 @@ req_return_url(struct req *r, struct resp *w, const char **out)
 	return ST_OK;
 }
 
+#define PAGE_DEFAULT 100
+#define PAGE_MAX 1000
+
+enum status
+req_page(struct req *r, struct resp *w, size_t keylen, struct list_filter *f)
+{
+	const char *q;
+
+	if ((q = req_query(r, "limit")) != NULL &&
+	    parse_int64(q, 1, PAGE_MAX, &f->limit) == -1)
+		return resp_field(w, ST_BAD_REQUEST, "limit",
+		    "limit must be a whole number from 1 to 1000");
+	if ((q = req_query(r, "after")) != NULL) {
+		if (strlen(q) != keylen || !is_lower_hex(q, keylen))
+			return resp_field(w, ST_BAD_REQUEST, "after",
+			    arena_printf(&r->arena, "after must be the id of "
+			    "the last row of the previous page (%zu lower-case "
+			    "hex digits)", keylen));
+		f->after = q;
+		if (f->limit == 0)
+			f->limit = PAGE_DEFAULT;
+	}
+	return ST_OK;
+}
+
 static enum hmethod
 method_of(const char *m)
 {

@@ -136,6 +136,13 @@ const char *req_query(struct req *, const char *name);
  * none.
  */
 enum status req_return_url(struct req *, struct resp *, const char **);
+/*
+ * ?limit=N (1 to 1000) and ?after=KEY (keylen lower-case hex: the last row
+ * of the previous page) of an admin list into f; with neither the whole
+ * list, with after alone pages of 100. 400 if malformed.
+ */
+enum status req_page(struct req *, struct resp *, size_t keylen,
+    struct list_filter *);
 
 /* auth.c */
 /* Check the NIP-98 header (api.md §3); fills r->signer and r->is_admin. */

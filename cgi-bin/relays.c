@@ -491,10 +491,12 @@ relays_create(struct req *r, struct resp *w)
 enum status
 relays_list(struct req *r, struct resp *w)
 {
+	struct list_filter f = { NULL, NULL, 0 };
 	struct relay *v;
 	struct db *db;
 	const char *tenant;
 	size_t n;
+	enum status st;
 	enum dbrc rc;
 
 	tenant = req_query(r, "tenant");
@@ -502,9 +504,15 @@ relays_list(struct req *r, struct resp *w)
 	    !is_lower_hex(tenant, 64)))
 		return resp_field(w, ST_BAD_REQUEST, "tenant",
 		    "tenant must be a public key of 64 lower-case hex digits");
+	if ((st = req_page(r, w, 32, &f)) != ST_OK)
+		return st;
+	f.tenant = tenant;
 	if ((db = app_db(r->app)) == NULL)
 		return ST_UNAVAILABLE;
-	if ((rc = db_relay_list(db, &r->arena, tenant, &v, &n)) != DB_OK)
+	if ((rc = db_relay_list(db, &r->arena, &f, &v, &n)) == DB_NOTFOUND)
+		return resp_field(w, ST_BAD_REQUEST, "after",
+		    "after names no relay");
+	if (rc != DB_OK)
 		return st_from_db(rc);
 	return relays_answer(r, w, v, n, 1);
 }

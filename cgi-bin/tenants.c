@@ -69,14 +69,21 @@ tenant_load(struct req *r, struct resp *w, struct db **db, struct tenant *t)
 enum status
 tenants_list(struct req *r, struct resp *w)
 {
+	struct list_filter f = { NULL, NULL, 0 };
 	struct tenant *v;
 	struct db *db;
 	size_t i, n;
+	enum status st;
 	enum dbrc rc;
 
+	if ((st = req_page(r, w, 64, &f)) != ST_OK)
+		return st;
 	if ((db = app_db(r->app)) == NULL)
 		return ST_UNAVAILABLE;
-	if ((rc = db_tenant_list(db, &r->arena, &v, &n)) != DB_OK)
+	if ((rc = db_tenant_list(db, &r->arena, &f, &v, &n)) == DB_NOTFOUND)
+		return resp_field(w, ST_BAD_REQUEST, "after",
+		    "after names no tenant");
+	if (rc != DB_OK)
 		return st_from_db(rc);
 	w->data = jarr();
 	for (i = 0; i < n; i++)
@@ -277,6 +284,7 @@ tenants_reconcile(struct req *r, struct resp *w)
 enum status
 tenants_relays(struct req *r, struct resp *w)
 {
+	struct list_filter f = { NULL, NULL, 0 };
 	struct relay *v;
 	struct tenant t;
 	struct db *db;
@@ -286,7 +294,8 @@ tenants_relays(struct req *r, struct resp *w)
 
 	if ((st = tenant_load(r, w, &db, &t)) != ST_OK)
 		return st;
-	if ((rc = db_relay_list(db, &r->arena, t.pubkey, &v, &n)) != DB_OK)
+	f.tenant = t.pubkey;
+	if ((rc = db_relay_list(db, &r->arena, &f, &v, &n)) != DB_OK)
 		return st_from_db(rc);
 	return relays_answer(r, w, v, n, 1);
 }

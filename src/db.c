@@ -607,6 +607,19 @@ db_rows(struct db *db, struct arena *a, sqlite3_stmt *s, size_t size,
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
+static void
+int_row(struct arena *a, sqlite3_stmt *s, void *row)
+{
+	(void)a;
+	*(int64_t *)row = sqlite3_column_int64(s, 0);
+}
+
+enum dbrc
+db_created_at(struct db *db, enum stmt st, const char *key, int64_t *out)
+{
+	return db_row1(db, NULL, db_query(db, st, DBV_T(key)), int_row, out);
+}
+
 enum dbrc
 db_row1(struct db *db, struct arena *a, sqlite3_stmt *s, db_row_fn fn,
     void *row)

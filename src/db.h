@@ -38,12 +38,17 @@ enum stmt {
 	STMT_PLAN_GET,
 	STMT_TENANT_GET,
 	STMT_TENANT_LIST,
+	STMT_TENANT_PAGE,
+	STMT_TENANT_CREATED,
 	STMT_TENANT_INSERT,
 	STMT_TENANT_SET_NWC,
 	STMT_TENANT_MARK_BILLING,
 	STMT_RELAY_GET,
 	STMT_RELAY_LIST,
 	STMT_RELAY_LIST_TENANT,
+	STMT_RELAY_PAGE,
+	STMT_RELAY_PAGE_TENANT,
+	STMT_RELAY_CREATED,
 	STMT_RELAY_INSERT,
 	STMT_RELAY_UPDATE,
 	STMT_RELAY_SET_STATUS,
@@ -241,6 +246,9 @@ sqlite3_stmt *db_query_v(struct db *, enum stmt, const struct dbv *, size_t);
 typedef void (*db_row_fn)(struct arena *, sqlite3_stmt *, void *row);
 enum dbrc db_rows(struct db *, struct arena *, sqlite3_stmt *, size_t size,
     db_row_fn, void *outp, size_t *n);
+/* The one integer st (one key parameter) selects; DB_NOTFOUND if none. */
+enum dbrc db_created_at(struct db *, enum stmt, const char *key,
+    int64_t *out);
 enum dbrc db_row1(struct db *, struct arena *, sqlite3_stmt *, db_row_fn,
     void *row);
 /* Column as int64, or -1 for NULL. */
@@ -308,8 +316,18 @@ enum dbrc db_tenant_get(struct db *, struct arena *, const char *pubkey,
     struct tenant *);
 /* One row of TENANT_COLUMNS (db_sql.c), for the files that select it. */
 void db_tenant_row(struct arena *, sqlite3_stmt *, struct tenant *);
-enum dbrc db_tenant_list(struct db *, struct arena *, struct tenant **,
-    size_t *n);
+/*
+ * Which rows of a list, newest first: every one (limit 0 and no after), or
+ * a page of at most limit rows after the row whose key is after (NULL:
+ * the first page). An after that names no row is DB_NOTFOUND.
+ */
+struct list_filter {
+	const char *tenant; /* relays: only this tenant's; NULL: all */
+	const char *after; /* relay id or tenant pubkey; NULL: from the top */
+	int64_t limit; /* 0: no limit */
+};
+enum dbrc db_tenant_list(struct db *, struct arena *,
+    const struct list_filter *, struct tenant **, size_t *n);
 /* DB_OK if inserted, DB_DONE if the tenant already existed. */
 enum dbrc db_tenant_insert(struct db *, const char *pubkey, int64_t now,
     const char *stripe_customer_id);
@@ -368,9 +386,8 @@ struct relay_sync {
 };
 enum dbrc db_relay_get(struct db *, struct arena *, const char *id,
     struct relay *);
-/* All relays, or those of tenant when it is not NULL; newest first. */
-enum dbrc db_relay_list(struct db *, struct arena *, const char *tenant,
-    struct relay **, size_t *n);
+enum dbrc db_relay_list(struct db *, struct arena *,
+    const struct list_filter *, struct relay **, size_t *n);
 enum dbrc db_relay_insert(struct db *, const struct relay *,
     const char *secret_sealed, int64_t now);
 /* Write plan, info and flags; marks the relay unsynced. */

@@ -69,28 +69,33 @@ db_relay_get(struct db *db, struct arena *a, const char *id, struct relay *r)
 	return rc;
 }
 
+static void
+relay_row_v(struct arena *a, sqlite3_stmt *s, void *row)
+{
+	relay_row(a, s, row);
+}
+
 enum dbrc
-db_relay_list(struct db *db, struct arena *a, const char *tenant,
+db_relay_list(struct db *db, struct arena *a, const struct list_filter *f,
     struct relay **out, size_t *n)
 {
-	sqlite3_stmt *s;
-	struct relay *v = NULL;
-	size_t cap = 0;
+	int64_t at = INT64_MAX, limit = f->limit > 0 ? f->limit : INT64_MAX;
+	const char *after = f->after != NULL ? f->after : "";
 	enum dbrc rc;
 
 	*n = 0;
-	if ((s = db_stmt(db, tenant != NULL ? STMT_RELAY_LIST_TENANT :
-	    STMT_RELAY_LIST)) == NULL)
-		return DB_ERROR;
-	if (tenant != NULL && db_bind_text(s, 1, tenant) == -1)
-		return db_fail(db, s, __func__);
-	while ((rc = db_step(db, s)) == DB_ROW) {
-		v = arena_grow(a, v, *n, &cap, sizeof(*v));
-		relay_row(a, s, &v[(*n)++]);
-	}
-	db_reset(s);
-	*out = v;
-	return rc == DB_DONE ? DB_OK : rc;
+	*out = NULL;
+	if (f->limit == 0 && f->after == NULL)
+		return db_rows(db, a, f->tenant != NULL ? db_query(db,
+		    STMT_RELAY_LIST_TENANT, DBV_T(f->tenant)) : db_stmt(db,
+		    STMT_RELAY_LIST), sizeof(**out), relay_row_v, out, n);
+	if (f->after != NULL && (rc = db_created_at(db, STMT_RELAY_CREATED,
+	    f->after, &at)) != DB_OK)
+		return rc;
+	return db_rows(db, a, f->tenant != NULL ? db_query(db,
+	    STMT_RELAY_PAGE_TENANT, DBV_I(at), DBV_T(after), DBV_I(limit),
+	    DBV_T(f->tenant)) : db_query(db, STMT_RELAY_PAGE, DBV_I(at),
+	    DBV_T(after), DBV_I(limit)), sizeof(**out), relay_row_v, out, n);
 }
 
 enum dbrc

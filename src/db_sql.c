@@ -32,6 +32,16 @@ const char *const stmts[STMT__MAX] = {
 	[STMT_TENANT_LIST] =
 	    "SELECT " TENANT_COLUMNS " FROM tenant "
 	    "ORDER BY created_at DESC, pubkey",
+	/*
+	 * A page after the row (?1 its created_at, ?2 its key) in the list's
+	 * order; "created_at <= ?1" is the seek into tenant_created.
+	 */
+	[STMT_TENANT_PAGE] =
+	    "SELECT " TENANT_COLUMNS " FROM tenant WHERE created_at <= ?1 "
+	    "AND (created_at < ?1 OR pubkey > ?2) "
+	    "ORDER BY created_at DESC, pubkey LIMIT ?3",
+	[STMT_TENANT_CREATED] =
+	    "SELECT created_at FROM tenant WHERE pubkey = ?1",
 	[STMT_TENANT_INSERT] =
 	    "INSERT INTO tenant (pubkey, created_at, stripe_customer_id) "
 	    "VALUES (?1, ?2, ?3) ON CONFLICT (pubkey) DO NOTHING",
@@ -59,6 +69,17 @@ const char *const stmts[STMT__MAX] = {
 	[STMT_RELAY_LIST_TENANT] =
 	    "SELECT " RELAY_COLUMNS " FROM relay WHERE tenant = ?1 "
 	    "ORDER BY created_at DESC, id",
+	/* As STMT_TENANT_PAGE, in relay_created or relay_tenant. */
+	[STMT_RELAY_PAGE] =
+	    "SELECT " RELAY_COLUMNS " FROM relay WHERE created_at <= ?1 "
+	    "AND (created_at < ?1 OR id > ?2) "
+	    "ORDER BY created_at DESC, id LIMIT ?3",
+	[STMT_RELAY_PAGE_TENANT] =
+	    "SELECT " RELAY_COLUMNS " FROM relay WHERE tenant = ?4 "
+	    "AND created_at <= ?1 AND (created_at < ?1 OR id > ?2) "
+	    "ORDER BY created_at DESC, id LIMIT ?3",
+	[STMT_RELAY_CREATED] =
+	    "SELECT created_at FROM relay WHERE id = ?1",
 	[STMT_RELAY_INSERT] =
 	    "INSERT INTO relay (id, tenant, subdomain, schema, plan, "
 	    "secret_sealed, info_name, info_icon, info_description, "

@@ -49,25 +49,31 @@ db_tenant_get(struct db *db, struct arena *a, const char *pubkey,
 	return rc;
 }
 
-enum dbrc
-db_tenant_list(struct db *db, struct arena *a, struct tenant **out,
-    size_t *n)
+static void
+tenant_row(struct arena *a, sqlite3_stmt *s, void *row)
 {
-	sqlite3_stmt *s;
-	struct tenant *v = NULL;
-	size_t cap = 0;
+	db_tenant_row(a, s, row);
+}
+
+enum dbrc
+db_tenant_list(struct db *db, struct arena *a, const struct list_filter *f,
+    struct tenant **out, size_t *n)
+{
+	int64_t at = INT64_MAX;
 	enum dbrc rc;
 
 	*n = 0;
-	if ((s = db_stmt(db, STMT_TENANT_LIST)) == NULL)
-		return DB_ERROR;
-	while ((rc = db_step(db, s)) == DB_ROW) {
-		v = arena_grow(a, v, *n, &cap, sizeof(*v));
-		db_tenant_row(a, s, &v[(*n)++]);
-	}
-	db_reset(s);
-	*out = v;
-	return rc == DB_DONE ? DB_OK : rc;
+	*out = NULL;
+	if (f->limit == 0 && f->after == NULL)
+		return db_rows(db, a, db_stmt(db, STMT_TENANT_LIST),
+		    sizeof(**out), tenant_row, out, n);
+	if (f->after != NULL && (rc = db_created_at(db, STMT_TENANT_CREATED,
+	    f->after, &at)) != DB_OK)
+		return rc;
+	return db_rows(db, a, db_query(db, STMT_TENANT_PAGE, DBV_I(at),
+	    DBV_T(f->after != NULL ? f->after : ""),
+	    DBV_I(f->limit > 0 ? f->limit : INT64_MAX)), sizeof(**out),
+	    tenant_row, out, n);
 }
 
 enum dbrc

@@ -260,6 +260,7 @@ static int
 cmd_tenants(struct admin *a, int argc, char **argv)
 {
 	struct arena ar = { NULL };
+	struct list_filter all = { NULL, NULL, 0 }, mine = { NULL, NULL, 0 };
 	struct tenant *t;
 	struct relay *rl;
 	size_t i, n, nr;
@@ -267,12 +268,13 @@ cmd_tenants(struct admin *a, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (db_tenant_list(a->db, &ar, &t, &n) != DB_OK)
+	if (db_tenant_list(a->db, &ar, &all, &t, &n) != DB_OK)
 		goto out;
 	printf("%-64s  %-10s  %-6s  %-3s  %s\n", "PUBKEY", "CREATED", "RELAYS",
 	    "NWC", "STRIPE CUSTOMER");
 	for (i = 0; i < n; i++) {
-		if (db_relay_list(a->db, &ar, t[i].pubkey, &rl, &nr) != DB_OK)
+		mine.tenant = t[i].pubkey;
+		if (db_relay_list(a->db, &ar, &mine, &rl, &nr) != DB_OK)
 			goto out;
 		printf("%-64s  %-10s  %6zu  %-3s  %s\n", t[i].pubkey,
 		    day(&ar, t[i].created_at), nr, t[i].nwc_is_set ? "yes" :
@@ -290,6 +292,7 @@ static int
 cmd_relays(struct admin *a, int argc, char **argv)
 {
 	struct arena ar = { NULL };
+	struct list_filter f = { NULL, NULL, 0 };
 	struct relay *rl;
 	size_t i, n;
 	int rc = 1;
@@ -299,8 +302,8 @@ cmd_relays(struct admin *a, int argc, char **argv)
 		fprintf(stderr, "usage: caravel-admin relays [TENANT-PUBKEY]\n");
 		return 2;
 	}
-	if (db_relay_list(a->db, &ar, argc == 2 ? argv[1] : NULL, &rl, &n) !=
-	    DB_OK)
+	f.tenant = argc == 2 ? argv[1] : NULL;
+	if (db_relay_list(a->db, &ar, &f, &rl, &n) != DB_OK)
 		goto out;
 	printf("%-32s  %-20s  %-7s  %-10s  %-6s  %s\n", "ID", "SUBDOMAIN",
 	    "PLAN", "STATUS", "SYNCED", "TENANT / SYNC ERROR");

@@ -91,6 +91,12 @@ CREATE TABLE invoice_item (
 ) STRICT;
 CREATE INDEX invoice_item_invoice ON invoice_item (invoice_id, position);
 
+-- The admin lists page through relays and tenants newest first
+-- (?limit=N&after=ID): each page is one seek in these, the last as cheap
+-- as the first.
+CREATE INDEX relay_created ON relay (created_at DESC, id);
+CREATE INDEX tenant_created ON tenant (created_at DESC, pubkey);
+
 -- When POST /invoices/:id/reconcile last asked Stripe and the wallet:
 -- Flotilla polls it every few seconds while a payment dialog is open.
 ALTER TABLE invoice ADD COLUMN checked_at INTEGER;

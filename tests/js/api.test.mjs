@@ -1298,6 +1298,40 @@ test("Flotilla's field names: answered beside ours, accepted instead of ours", a
   sameDump(snap, 'a custom domain')
 })
 
+test('admin lists page with ?limit=N&after=ID and still answer whole without them', async () => {
+  for (const who of [A, B]) {
+    for (let i = 0; i < 3; i++) await createRelay(who, { subdomain: sub('pg'), plan: 'free' })
+  }
+  for (const [path, key, tenant] of [['/relays', 'id', null], ['/tenants', 'pubkey', null],
+    ['/relays', 'id', A.pk]]) {
+    const q = tenant ? `tenant=${tenant}&` : ''
+    const whole = expectOk(await call('GET', `${path}${tenant ? `?tenant=${tenant}` : ''}`, { as: ADMIN }))
+    assert.ok(whole.length >= 4, `${path}: enough rows to page`)
+    // Every page of 3 after the last row of the one before: the whole list, in order.
+    const walked = []
+    let after = null
+    for (let pages = 0; pages < 1000; pages++) {
+      const page = expectOk(await call('GET',
+        `${path}?${q}limit=3${after ? `&after=${after}` : ''}`, { as: ADMIN }))
+      assert.ok(page.length <= 3)
+      walked.push(...page)
+      if (page.length < 3) break
+      after = page[page.length - 1][key]
+    }
+    assert.deepEqual(walked.map((x) => x[key]), whole.map((x) => x[key]), `${path} ${q}: the pages`)
+    // after alone: pages of 100.
+    const rest = expectOk(await call('GET', `${path}?${q}after=${whole[0][key]}`, { as: ADMIN }))
+    assert.deepEqual(rest.map((x) => x[key]), whole.slice(1, 101).map((x) => x[key]))
+  }
+  for (const [path, field, bad] of [['/relays', 'limit', 'limit=0'], ['/relays', 'limit', 'limit=1001'],
+    ['/relays', 'limit', 'limit=x'], ['/relays', 'after', 'after=XYZ'],
+    ['/relays', 'after', `after=${A.pk}`], ['/tenants', 'after', `after=${RA.id}`],
+    ['/relays', 'after', `after=${rhex(16)}`], ['/tenants', 'after', `after=${rhex(32)}`]]) {
+    expectError(await call('GET', `${path}?${bad}`, { as: ADMIN }), 400, 'bad-request', { field })
+  }
+  expectError(await call('GET', '/relays?limit=2', { as: A }), 403, 'forbidden')
+})
+
 test('churned_at: set when the last paid relay goes away, cleared when one returns', async () => {
   const who = identity()
   const fresh = expectOk(await call('POST', '/tenants', { as: who }))
