@@ -184,6 +184,9 @@ enum status tenants_update(struct req *, struct resp *);
 enum status tenants_relays(struct req *, struct resp *);
 enum status tenants_stripe_session(struct req *, struct resp *);
 enum status tenants_reconcile(struct req *, struct resp *);
+/* The tenant named by :pubkey (and the database), or 404 with a sentence. */
+enum status tenant_load(struct req *, struct resp *, struct db **,
+    struct tenant *);
 enum status relays_list(struct req *, struct resp *);
 enum status relays_create(struct req *, struct resp *);
 enum status relays_get(struct req *, struct resp *);

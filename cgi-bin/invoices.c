@@ -123,17 +123,15 @@ invoices_list(struct req *r, struct resp *w)
 	const char *q;
 	int64_t limit = INVOICES_DEFAULT;
 	size_t i, n;
+	enum status st;
 	enum dbrc rc;
 
 	if ((q = req_query(r, "limit")) != NULL &&
 	    parse_int64(q, 1, INVOICES_MAX, &limit) == -1)
 		return resp_field(w, ST_BAD_REQUEST, "limit",
 		    "limit must be a whole number from 1 to 500");
-	if ((db = app_db(r->app)) == NULL)
-		return ST_UNAVAILABLE;
-	if ((rc = db_tenant_get(db, &r->arena, r->param[0], &t)) != DB_OK)
-		return rc == DB_NOTFOUND ? resp_fail(w, ST_NOT_FOUND,
-		    "no tenant has this public key") : st_from_db(rc);
+	if ((st = tenant_load(r, w, &db, &t)) != ST_OK)
+		return st;
 	if ((rc = db_invoice_list(db, &r->arena, t.pubkey, 0, limit, &v,
 	    &n)) != DB_OK)
 		return st_from_db(rc);
@@ -284,14 +282,10 @@ invoices_draft(struct req *r, struct resp *w)
 	struct tenant t;
 	struct db *db;
 	enum status st;
-	enum dbrc rc;
 	int none = 1, failed;
 
-	if ((db = app_db(r->app)) == NULL)
-		return ST_UNAVAILABLE;
-	if ((rc = db_tenant_get(db, &r->arena, r->param[0], &t)) != DB_OK)
-		return rc == DB_NOTFOUND ? resp_fail(w, ST_NOT_FOUND,
-		    "no tenant has this public key") : st_from_db(rc);
+	if ((st = tenant_load(r, w, &db, &t)) != ST_OK)
+		return st;
 	if (t.stripe_customer_id != NULL && t.stripe_subscription_id != NULL &&
 	    cfg_isset(&r->app->cfg, CFG_STRIPE_SECRET_KEY)) {
 		if ((st = billing_run_begin(r, &x, 0)) != ST_OK)

@@ -51,8 +51,7 @@ tenant_json(const struct tenant *t)
 	return o;
 }
 
-/* Load the tenant named by :pubkey, or 404. */
-static enum status
+enum status
 tenant_load(struct req *r, struct resp *w, struct db **db, struct tenant *t)
 {
 	enum dbrc rc;
