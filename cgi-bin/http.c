@@ -5,7 +5,10 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,7 @@
 #include "json.h"
 #include "nwc.h"
 #include "crypt.h"
+#include "worker.h"
 
 static const struct {
 	int code;
@@ -89,6 +93,16 @@ static const struct {
 /* Where a request comes from: a FastCGI request, or CGI's stdio. */
 struct io {
 	FCGX_Request *fr; /* NULL: plain CGI */
+	int cut; /* the response broke off: end the connection, not it */
+};
+
+struct list_out {
+	struct sbuf b; /* text not sent yet */
+	struct io *io;
+	struct req *r;
+	struct resp *w;
+	size_t n; /* elements so far */
+	int sent; /* the head went out: a failure can only cut it short */
 };
 
 static const char *
@@ -343,17 +357,12 @@ resp_header(struct io *io, const char *name, const char *value)
  * Write the response: {"data", "code"} on success, and on failure the one
  * error body {"error", "code", "field"?} that every error takes.
  */
-static void
-resp_write(struct io *io, struct req *r, struct resp *w, enum status st)
+static int
+resp_head(struct io *io, struct req *r, struct resp *w, enum status st)
 {
-	struct json_object *o = NULL;
-	const char *text = "";
 	char line[64];
-	size_t len = 0;
 	int code;
 
-	if (st >= ST__MAX)
-		st = ST_INTERNAL;
 	code = st == ST_OK && w->code != 0 ? w->code : statuses[st].code;
 	snprintf(line, sizeof(line), "%d %s", code, statuses[st].reason);
 	resp_header(io, "Status", line);
@@ -370,7 +379,20 @@ resp_write(struct io *io, struct req *r, struct resp *w, enum status st)
 	}
 	if (w->allow != NULL)
 		resp_header(io, "Allow", w->allow);
-	if (code == 204) {
+	return code;
+}
+
+static void
+resp_write(struct io *io, struct req *r, struct resp *w, enum status st)
+{
+	struct json_object *o = NULL;
+	const char *text = "";
+	char line[64];
+	size_t len = 0;
+
+	if (st >= ST__MAX)
+		st = ST_INTERNAL;
+	if (resp_head(io, r, w, st) == 204) {
 		io_write(io, "\r\n", 2);
 		return;
 	}
@@ -416,6 +438,68 @@ resp_write(struct io *io, struct req *r, struct resp *w, enum status st)
 	io_write(io, text, len);
 	io_write(io, "\n", 1);
 	json_object_put(o);
+}
+
+/* Send what o holds, after the head if it has not gone out yet. */
+static void
+list_flush(struct list_out *o)
+{
+	int first = !o->sent;
+
+	if (first) {
+		(void)resp_head(o->io, o->r, o->w, ST_OK);
+		resp_header(o->io, "Content-Type",
+		    "application/json; charset=utf-8");
+		resp_header(o->io, "Cache-Control", "no-store");
+		io_write(o->io, "\r\n{\"data\":", 10);
+		o->sent = 1;
+	}
+	io_write(o->io, o->b.p, o->b.len);
+	o->b.len = 0;
+	if (first)
+		worker_point("api-list-sent");
+}
+
+struct sbuf *
+list_elem(struct list_out *o)
+{
+	if (o->b.len >= LIST_BUFFER)
+		list_flush(o);
+	if (o->n++ > 0)
+		sbuf_add(&o->b, ",", 1);
+	return &o->b;
+}
+
+/* Answer w->list (see http.h): whole when it fits, else as it is made. */
+static enum status
+list_write(struct io *io, struct req *r, struct resp *w)
+{
+	struct list_out o;
+	enum status st;
+
+	memset(&o, 0, sizeof(o));
+	o.io = io;
+	o.r = r;
+	o.w = w;
+	sbuf_add(&o.b, "[", 1);
+	st = w->list(r, w, &o);
+	if (st != ST_OK && o.sent) {
+		log_warnx("%s %s: the list failed after part of it was sent; "
+		    "the response is cut short", r->method_name, r->path);
+		io->cut = 1;
+	} else if (st != ST_OK)
+		resp_write(io, r, w, st);
+	else if (o.sent) {
+		sbuf_add(&o.b, "],\"code\":\"ok\"}\n", 15);
+		io_write(io, o.b.p, o.b.len);
+	} else {
+		sbuf_add(&o.b, "]", 1);
+		w->data_text = o.b.p;
+		w->data_len = o.b.len;
+		resp_write(io, r, w, st);
+	}
+	sbuf_release(&o.b);
+	return st;
 }
 
 /* The row of statuses[] whose HTTP code a response has (metrics). */
@@ -469,7 +553,10 @@ http_handle(struct app *app, struct io *io)
 	r.route = api_nroutes();
 	req_read(&r, io, (size_t)cfg_int(&app->cfg, CFG_MAX_BODY_SIZE));
 	api_dispatch(&r, &w, &st);
-	resp_write(io, &r, &w, st);
+	if (st == ST_OK && w.list != NULL)
+		st = list_write(io, &r, &w);
+	else
+		resp_write(io, &r, &w, st);
 	/* The counters open with the database; a request that needed none
 	 * (a 404, a preflight) opens it here, once per process, but never
 	 * tries again a database that is not there. */
@@ -486,10 +573,10 @@ http_handle(struct app *app, struct io *io)
 int
 http_serve_cgi(struct app *app)
 {
-	struct io io = { NULL };
+	struct io io = { NULL, 0 };
 
 	http_handle(app, &io);
-	return fflush(stdout) == 0 ? 0 : -1;
+	return fflush(stdout) == 0 && !io.cut ? 0 : -1;
 }
 
 /*
@@ -501,16 +588,23 @@ int
 http_serve_fcgi(struct app *app, int listen_fd, long max_requests)
 {
 	FCGX_Request fr;
-	struct io io = { &fr };
+	struct io io = { &fr, 0 };
 	long served = 0;
 
+	/* A cut response, or nginx gone, fails the write, not the child. */
+	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
 		log_warnx("cannot initialise FastCGI");
 		return -1;
 	}
 	while ((max_requests == 0 || served < max_requests) &&
 	    FCGX_Accept_r(&fr) >= 0) {
+		io.cut = 0;
 		http_handle(app, &io);
+		/* No FCGI_END_REQUEST after a cut: nginx sees the upstream
+		 * close early and ends the client's response unfinished. */
+		if (io.cut)
+			(void)shutdown(fr.ipcFd, SHUT_RDWR);
 		FCGX_Finish_r(&fr);
 		served++;
 	}

@@ -96,8 +96,27 @@ struct req {
 	int is_admin; /* signer is listed in ADMINS */
 };
 
+/*
+ * A list answered as it is read (the admin lists answer whole tables): a
+ * handler that validated its request sets w->list (and w->list_arg) and
+ * returns ST_OK; the list function then appends each element's JSON text
+ * to list_elem(). An answer that fits LIST_BUFFER bytes goes out whole,
+ * with its length (or, when the list fails, as the error); a longer one
+ * goes out in pieces as it is made, so a child's memory does not grow
+ * with the table, and a failure after the first piece cuts the response
+ * short rather than pass a partial list off as a whole one.
+ */
+#define LIST_BUFFER (32 * 1024)
+struct list_out;
+struct resp;
+typedef enum status (*list_fn)(struct req *, struct resp *,
+    struct list_out *);
+struct sbuf *list_elem(struct list_out *); /* where the next one goes */
+
 struct resp {
 	int code; /* HTTP status of a success */
+	list_fn list; /* or the payload is a list written as it is read */
+	const void *list_arg; /* what it lists (arena-owned) */
 	struct json_object *data; /* the payload; owned */
 	const char *data_text; /* or the payload as compact JSON; borrowed */
 	size_t data_len;
@@ -204,8 +223,10 @@ enum status invoices_draft(struct req *, struct resp *);
 enum status invoices_checkout(struct req *, struct resp *);
 enum status webhook_stripe(struct req *, struct resp *);
 
-/* relays.c: also used by tenants.c. Answer one Relay, or a list of n. */
-enum status relays_answer(struct req *, struct resp *, const struct relay *,
-    size_t n, int list);
+/* relays.c, also used by tenants.c: answer one Relay, or the relays of
+ * tenant (NULL: all) on page as a list written as it is read (above). */
+enum status relays_answer(struct req *, struct resp *, const struct relay *);
+enum status relays_answer_list(struct req *, struct resp *,
+    const char *tenant, const struct list_filter *page);
 
 #endif

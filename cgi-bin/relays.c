@@ -32,74 +32,61 @@ relay_text(struct sbuf *b, const struct config *c, const struct relay *rl)
 	const char *domain = cfg_str(c, CFG_RELAY_DOMAIN);
 	int i;
 
-	sbuf_str(b, "{\"id\":\"");
+	sbuf_lit(b, "{\"id\":\"");
 	sbuf_str(b, rl->id);
-	sbuf_str(b, "\",\"tenant\":\"");
+	sbuf_lit(b, "\",\"tenant\":\"");
 	sbuf_str(b, rl->tenant);
 	/* Flotilla's names for the same facts (research/flotilla-client.md). */
-	sbuf_str(b, "\",\"tenant_pubkey\":\"");
+	sbuf_lit(b, "\",\"tenant_pubkey\":\"");
 	sbuf_str(b, rl->tenant);
-	sbuf_str(b, "\",\"schema\":\"");
+	sbuf_lit(b, "\",\"schema\":\"");
 	sbuf_str(b, rl->schema);
-	sbuf_str(b, "\",\"subdomain\":\"");
+	sbuf_lit(b, "\",\"subdomain\":\"");
 	sbuf_str(b, rl->subdomain);
-	sbuf_str(b, "\",\"host\":\"");
+	sbuf_lit(b, "\",\"host\":\"");
 	sbuf_str(b, rl->subdomain);
 	if (*domain != '\0') {
 		sbuf_add(b, ".", 1);
 		sbuf_str(b, domain);
 	}
-	sbuf_str(b, "\",\"plan\":\"");
+	sbuf_lit(b, "\",\"plan\":\"");
 	sbuf_str(b, rl->plan);
-	sbuf_str(b, "\",\"plan_id\":\"");
+	sbuf_lit(b, "\",\"plan_id\":\"");
 	sbuf_str(b, rl->plan);
-	sbuf_str(b, "\",\"zooid_domain\":");
+	sbuf_lit(b, "\",\"zooid_domain\":");
 	sbuf_json_str(b, domain, strlen(domain));
 	/* Until zooid serves a relay under a second host (README). */
-	sbuf_str(b, ",\"custom_domain\":\"\",\"custom_domain_verified\":0");
-	sbuf_str(b, ",\"status\":\"");
+	sbuf_lit(b, ",\"custom_domain\":\"\",\"custom_domain_verified\":0");
+	sbuf_lit(b, ",\"status\":\"");
 	sbuf_str(b, rl->status);
-	sbuf_str(b, "\",\"synced\":");
+	sbuf_lit(b, "\",\"synced\":");
 	sbuf_int(b, rl->synced);
-	sbuf_str(b, ",\"sync_error\":");
+	sbuf_lit(b, ",\"sync_error\":");
 	sbuf_json_str(b, rl->sync_error, strlen(rl->sync_error));
-	sbuf_str(b, ",\"info_name\":");
+	sbuf_lit(b, ",\"info_name\":");
 	sbuf_json_str(b, rl->info_name, strlen(rl->info_name));
-	sbuf_str(b, ",\"info_icon\":");
+	sbuf_lit(b, ",\"info_icon\":");
 	sbuf_json_str(b, rl->info_icon, strlen(rl->info_icon));
-	sbuf_str(b, ",\"info_description\":");
+	sbuf_lit(b, ",\"info_description\":");
 	sbuf_json_str(b, rl->info_description, strlen(rl->info_description));
 	for (i = 0; i < RF__MAX; i++) {
-		sbuf_str(b, ",\"");
+		sbuf_lit(b, ",\"");
 		sbuf_str(b, relay_flag_names[i]);
-		sbuf_str(b, "\":");
+		sbuf_lit(b, "\":");
 		sbuf_int(b, rl->flag[i]);
 	}
-	sbuf_str(b, ",\"created_at\":");
+	sbuf_lit(b, ",\"created_at\":");
 	sbuf_int(b, rl->created_at);
 	sbuf_add(b, "}", 1);
 }
 
-/*
- * Answer one Relay, or a list of n: written as text, which costs a small
- * part of what json-c's tree does for a long list.
- */
+/* Answer one Relay, written as text (json-c's tree costs more). */
 enum status
-relays_answer(struct req *r, struct resp *w, const struct relay *v,
-    size_t n, int list)
+relays_answer(struct req *r, struct resp *w, const struct relay *rl)
 {
 	struct sbuf b = { NULL, 0, 0 };
-	size_t i;
 
-	if (list)
-		sbuf_add(&b, "[", 1);
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			sbuf_add(&b, ",", 1);
-		relay_text(&b, &r->app->cfg, &v[i]);
-	}
-	if (list)
-		sbuf_add(&b, "]", 1);
+	relay_text(&b, &r->app->cfg, rl);
 	w->data_text = arena_strndup(&r->arena, b.p, b.len);
 	w->data_len = b.len;
 	sbuf_release(&b);
@@ -484,7 +471,54 @@ relays_create(struct req *r, struct resp *w)
 	if ((st = relay_commit(r, db, rc, &rl, "create_relay", now)) != ST_OK)
 		return st;
 	w->code = 201;
-	return relays_answer(r, w, &rl, 1, 0);
+	return relays_answer(r, w, &rl);
+}
+
+struct relay_out {
+	struct list_out *o;
+	const struct config *cfg;
+};
+
+static int
+relay_elem(const void *row, void *arg)
+{
+	struct relay_out *ro = arg;
+
+	relay_text(list_elem(ro->o), ro->cfg, row);
+	return 0;
+}
+
+/* The relays of w->list_arg (a list_filter), each as it is read. */
+static enum status
+relays_each(struct req *r, struct resp *w, struct list_out *o)
+{
+	struct relay_out ro = { o, &r->app->cfg };
+	struct arena scratch = { NULL };
+	enum dbrc rc;
+
+	rc = db_relay_each(app_db(r->app), &scratch, w->list_arg, relay_elem,
+	    &ro);
+	arena_free(&scratch);
+	if (rc == DB_NOTFOUND)
+		return resp_field(w, ST_BAD_REQUEST, "after",
+		    "after names no relay");
+	return rc == DB_OK ? ST_OK : st_from_db(rc);
+}
+
+enum status
+relays_answer_list(struct req *r, struct resp *w, const char *tenant,
+    const struct list_filter *page)
+{
+	struct list_filter *f;
+
+	if (app_db(r->app) == NULL)
+		return ST_UNAVAILABLE;
+	f = arena_alloc(&r->arena, sizeof(*f));
+	*f = *page;
+	f->tenant = tenant;
+	w->list = relays_each;
+	w->list_arg = f;
+	return ST_OK;
 }
 
 /* GET /relays[?tenant=<pubkey>] (admin): list of Relay, newest first. */
@@ -492,12 +526,8 @@ enum status
 relays_list(struct req *r, struct resp *w)
 {
 	struct list_filter f = { NULL, NULL, 0 };
-	struct relay *v;
-	struct db *db;
 	const char *tenant;
-	size_t n;
 	enum status st;
-	enum dbrc rc;
 
 	tenant = req_query(r, "tenant");
 	if (tenant != NULL && (strlen(tenant) != 64 ||
@@ -506,15 +536,7 @@ relays_list(struct req *r, struct resp *w)
 		    "tenant must be a public key of 64 lower-case hex digits");
 	if ((st = req_page(r, w, 32, &f)) != ST_OK)
 		return st;
-	f.tenant = tenant;
-	if ((db = app_db(r->app)) == NULL)
-		return ST_UNAVAILABLE;
-	if ((rc = db_relay_list(db, &r->arena, &f, &v, &n)) == DB_NOTFOUND)
-		return resp_field(w, ST_BAD_REQUEST, "after",
-		    "after names no relay");
-	if (rc != DB_OK)
-		return st_from_db(rc);
-	return relays_answer(r, w, v, n, 1);
+	return relays_answer_list(r, w, tenant, &f);
 }
 
 /* Load the relay named by :id (its existence was checked by RULE_RELAY). */
@@ -541,7 +563,7 @@ relays_get(struct req *r, struct resp *w)
 
 	if ((st = relay_load(r, w, &db, &rl)) != ST_OK)
 		return st;
-	return relays_answer(r, w, &rl, 1, 0);
+	return relays_answer(r, w, &rl);
 }
 
 /*
@@ -591,7 +613,7 @@ relays_update(struct req *r, struct resp *w)
 	    "update_relay", now)) != ST_OK)
 		return st;
 	rl.synced = 0;
-	return relays_answer(r, w, &rl, 1, 0);
+	return relays_answer(r, w, &rl);
 }
 
 /* Move the relay to status "to" with its activity, unless it is there. */
@@ -621,7 +643,7 @@ relay_move(struct req *r, struct resp *w, const char *to,
 		rl.status = to;
 		rl.synced = 0;
 	}
-	return relays_answer(r, w, &rl, 1, 0);
+	return relays_answer(r, w, &rl);
 }
 
 /*

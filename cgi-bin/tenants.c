@@ -64,29 +64,49 @@ tenant_load(struct req *r, struct resp *w, struct db **db, struct tenant *t)
 	return ST_OK;
 }
 
+static int
+tenant_elem(const void *row, void *o)
+{
+	struct json_object *j = tenant_json(row);
+	const char *text;
+	size_t len;
+
+	text = json_text(j, &len);
+	sbuf_add(list_elem(o), text, len);
+	json_object_put(j);
+	return 0;
+}
+
+/* The tenants of w->list_arg (a list_filter), each as it is read. */
+static enum status
+tenants_each(struct req *r, struct resp *w, struct list_out *o)
+{
+	struct arena scratch = { NULL };
+	enum dbrc rc;
+
+	rc = db_tenant_each(app_db(r->app), &scratch, w->list_arg,
+	    tenant_elem, o);
+	arena_free(&scratch);
+	if (rc == DB_NOTFOUND)
+		return resp_field(w, ST_BAD_REQUEST, "after",
+		    "after names no tenant");
+	return rc == DB_OK ? ST_OK : st_from_db(rc);
+}
+
 /* GET /tenants (admin): list of Tenant, newest first. */
 enum status
 tenants_list(struct req *r, struct resp *w)
 {
-	struct list_filter f = { NULL, NULL, 0 };
-	struct tenant *v;
-	struct db *db;
-	size_t i, n;
+	struct list_filter *f;
 	enum status st;
-	enum dbrc rc;
 
-	if ((st = req_page(r, w, 64, &f)) != ST_OK)
+	f = arena_alloc(&r->arena, sizeof(*f));
+	if ((st = req_page(r, w, 64, f)) != ST_OK)
 		return st;
-	if ((db = app_db(r->app)) == NULL)
+	if (app_db(r->app) == NULL)
 		return ST_UNAVAILABLE;
-	if ((rc = db_tenant_list(db, &r->arena, &f, &v, &n)) == DB_NOTFOUND)
-		return resp_field(w, ST_BAD_REQUEST, "after",
-		    "after names no tenant");
-	if (rc != DB_OK)
-		return st_from_db(rc);
-	w->data = jarr();
-	for (i = 0; i < n; i++)
-		jpush(w->data, tenant_json(&v[i]));
+	w->list = tenants_each;
+	w->list_arg = f;
 	return ST_OK;
 }
 
@@ -284,19 +304,13 @@ enum status
 tenants_relays(struct req *r, struct resp *w)
 {
 	struct list_filter f = { NULL, NULL, 0 };
-	struct relay *v;
 	struct tenant t;
 	struct db *db;
-	size_t n;
 	enum status st;
-	enum dbrc rc;
 
 	if ((st = tenant_load(r, w, &db, &t)) != ST_OK)
 		return st;
-	f.tenant = t.pubkey;
-	if ((rc = db_relay_list(db, &r->arena, &f, &v, &n)) != DB_OK)
-		return st_from_db(rc);
-	return relays_answer(r, w, v, n, 1);
+	return relays_answer_list(r, w, t.pubkey, &f);
 }
 
 /*

@@ -19,8 +19,9 @@ struct ablock {
 	_Alignas(max_align_t) unsigned char data[];
 };
 
-void *
-arena_alloc(struct arena *a, size_t n)
+/* n bytes, zeroed only if zero (a copy overwrites them anyway). */
+static void *
+arena_take(struct arena *a, size_t n, int zero)
 {
 	struct ablock *b;
 	size_t align = _Alignof(max_align_t), off, size;
@@ -31,14 +32,15 @@ arena_alloc(struct arena *a, size_t n)
 		off = (b->used + align - 1) & ~(align - 1);
 		if (off <= b->size && b->size - off >= n) {
 			b->used = off + n;
-			memset(b->data + off, 0, n);
+			if (zero)
+				memset(b->data + off, 0, n);
 			return b->data + off;
 		}
 	}
 	size = n > ABLOCK_MIN ? n : ABLOCK_MIN;
 	if (size > SIZE_MAX - sizeof(*b))
 		abort();
-	b = xcalloc(1, sizeof(*b) + size);
+	b = zero ? xcalloc(1, sizeof(*b) + size) : xmalloc(sizeof(*b) + size);
 	b->size = size;
 	b->used = n;
 	b->next = a->head;
@@ -46,12 +48,18 @@ arena_alloc(struct arena *a, size_t n)
 	return b->data;
 }
 
+void *
+arena_alloc(struct arena *a, size_t n)
+{
+	return arena_take(a, n, 1);
+}
+
 char *
 arena_strndup(struct arena *a, const char *s, size_t n)
 {
 	char *p;
 
-	p = arena_alloc(a, n + 1);
+	p = arena_take(a, n + 1, 0);
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
@@ -112,4 +120,18 @@ arena_free(struct arena *a)
 		free(b);
 	}
 	a->head = NULL;
+}
+
+void
+arena_clear(struct arena *a)
+{
+	struct ablock *keep = a->head;
+
+	if (keep == NULL)
+		return;
+	a->head = keep->next;
+	arena_free(a);
+	keep->next = NULL;
+	keep->used = 0;
+	a->head = keep;
 }

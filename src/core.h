@@ -32,6 +32,9 @@ char *arena_printf(struct arena *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 void *arena_grow(struct arena *, void *, size_t n, size_t *cap, size_t);
 void arena_free(struct arena *); /* frees all; the arena stays usable */
+/* Forget everything but keep the newest block: one row at a time in
+ * constant memory (db_each). */
+void arena_clear(struct arena *);
 
 /* util.c: allocators that abort on OOM, and bounded number parsing */
 void *xmalloc(size_t);

@@ -607,6 +607,26 @@ db_rows(struct db *db, struct arena *a, sqlite3_stmt *s, size_t size,
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
+enum dbrc
+db_each(struct db *db, struct arena *a, sqlite3_stmt *s, db_row_fn decode,
+    void *row, db_each_fn fn, void *arg)
+{
+	enum dbrc rc;
+
+	if (s == NULL)
+		return DB_ERROR;
+	while ((rc = db_step(db, s)) == DB_ROW) {
+		arena_clear(a);
+		decode(a, s, row);
+		if (fn(row, arg) != 0) {
+			rc = DB_DONE;
+			break;
+		}
+	}
+	db_reset(s);
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
 static void
 int_row(struct arena *a, sqlite3_stmt *s, void *row)
 {

@@ -249,6 +249,14 @@ enum dbrc db_rows(struct db *, struct arena *, sqlite3_stmt *, size_t size,
 /* The one integer st (one key parameter) selects; DB_NOTFOUND if none. */
 enum dbrc db_created_at(struct db *, enum stmt, const char *key,
     int64_t *out);
+/*
+ * db_each decodes each row of s into *row (scratch strings in a, which is
+ * cleared before every row) and hands it to fn, so a list of any length
+ * costs the memory of one row; fn returns non-zero to stop (DB_OK).
+ */
+typedef int (*db_each_fn)(const void *row, void *arg);
+enum dbrc db_each(struct db *, struct arena *, sqlite3_stmt *, db_row_fn,
+    void *row, db_each_fn, void *arg);
 enum dbrc db_row1(struct db *, struct arena *, sqlite3_stmt *, db_row_fn,
     void *row);
 /* Column as int64, or -1 for NULL. */
@@ -328,6 +336,9 @@ struct list_filter {
 };
 enum dbrc db_tenant_list(struct db *, struct arena *,
     const struct list_filter *, struct tenant **, size_t *n);
+/* The same rows one at a time (db_each): for lists of any length. */
+enum dbrc db_tenant_each(struct db *, struct arena *scratch,
+    const struct list_filter *, db_each_fn, void *arg);
 /* DB_OK if inserted, DB_DONE if the tenant already existed. */
 enum dbrc db_tenant_insert(struct db *, const char *pubkey, int64_t now,
     const char *stripe_customer_id);
@@ -388,6 +399,8 @@ enum dbrc db_relay_get(struct db *, struct arena *, const char *id,
     struct relay *);
 enum dbrc db_relay_list(struct db *, struct arena *,
     const struct list_filter *, struct relay **, size_t *n);
+enum dbrc db_relay_each(struct db *, struct arena *scratch,
+    const struct list_filter *, db_each_fn, void *arg);
 enum dbrc db_relay_insert(struct db *, const struct relay *,
     const char *secret_sealed, int64_t now);
 /* Write plan, info and flags; marks the relay unsynced. */

@@ -55,25 +55,51 @@ tenant_row(struct arena *a, sqlite3_stmt *s, void *row)
 	db_tenant_row(a, s, row);
 }
 
-enum dbrc
-db_tenant_list(struct db *db, struct arena *a, const struct list_filter *f,
-    struct tenant **out, size_t *n)
+/* The bound statement listing f's tenants; DB_NOTFOUND: no tenant is after. */
+static enum dbrc
+tenant_list_stmt(struct db *db, const struct list_filter *f,
+    sqlite3_stmt **s)
 {
 	int64_t at = INT64_MAX;
 	enum dbrc rc;
 
+	if (f->limit == 0 && f->after == NULL)
+		*s = db_stmt(db, STMT_TENANT_LIST);
+	else if (f->after != NULL && (rc = db_created_at(db,
+	    STMT_TENANT_CREATED, f->after, &at)) != DB_OK)
+		return rc;
+	else
+		*s = db_query(db, STMT_TENANT_PAGE, DBV_I(at),
+		    DBV_T(f->after != NULL ? f->after : ""),
+		    DBV_I(f->limit > 0 ? f->limit : INT64_MAX));
+	return *s != NULL ? DB_OK : DB_ERROR;
+}
+
+enum dbrc
+db_tenant_list(struct db *db, struct arena *a, const struct list_filter *f,
+    struct tenant **out, size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	enum dbrc rc;
+
 	*n = 0;
 	*out = NULL;
-	if (f->limit == 0 && f->after == NULL)
-		return db_rows(db, a, db_stmt(db, STMT_TENANT_LIST),
-		    sizeof(**out), tenant_row, out, n);
-	if (f->after != NULL && (rc = db_created_at(db, STMT_TENANT_CREATED,
-	    f->after, &at)) != DB_OK)
+	if ((rc = tenant_list_stmt(db, f, &s)) != DB_OK)
 		return rc;
-	return db_rows(db, a, db_query(db, STMT_TENANT_PAGE, DBV_I(at),
-	    DBV_T(f->after != NULL ? f->after : ""),
-	    DBV_I(f->limit > 0 ? f->limit : INT64_MAX)), sizeof(**out),
-	    tenant_row, out, n);
+	return db_rows(db, a, s, sizeof(**out), tenant_row, out, n);
+}
+
+enum dbrc
+db_tenant_each(struct db *db, struct arena *scratch,
+    const struct list_filter *f, db_each_fn fn, void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	struct tenant row;
+	enum dbrc rc;
+
+	if ((rc = tenant_list_stmt(db, f, &s)) != DB_OK)
+		return rc;
+	return db_each(db, scratch, s, tenant_row, &row, fn, arg);
 }
 
 enum dbrc

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
@@ -57,8 +58,21 @@ struct sbuf {
 	char *p; /* NUL-terminated once anything was added */
 	size_t len, cap;
 };
-void sbuf_add(struct sbuf *, const char *, size_t);
+void sbuf_grow(struct sbuf *, size_t n); /* room for n more and a NUL */
+
+/* Inline: a list of relays appends some 80 pieces per element. */
+static inline void
+sbuf_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->cap - b->len <= n)
+		sbuf_grow(b, n);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
 void sbuf_str(struct sbuf *, const char *);
+/* A string literal, its length known at compile time. */
+#define sbuf_lit(b, lit) sbuf_add((b), "" lit "", sizeof(lit) - 1)
 void sbuf_int(struct sbuf *, int64_t);
 /* s[0..n) as a quoted JSON string (JSON.stringify's escapes). */
 void sbuf_json_str(struct sbuf *, const char *, size_t);

@@ -14,16 +14,11 @@
 #include "json.h"
 
 void
-sbuf_add(struct sbuf *b, const char *s, size_t n)
+sbuf_grow(struct sbuf *b, size_t n)
 {
-	if (b->cap - b->len <= n) {
-		while (b->cap - b->len <= n)
-			b->cap = b->cap == 0 ? 256 : b->cap * 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
+	while (b->cap - b->len <= n)
+		b->cap = b->cap == 0 ? 256 : b->cap * 2;
+	b->p = xrealloc(b->p, b->cap);
 }
 
 void
@@ -32,13 +27,19 @@ sbuf_str(struct sbuf *b, const char *s)
 	sbuf_add(b, s, strlen(s));
 }
 
+/* Decimal, without printf's format parsing (lists write thousands). */
 void
 sbuf_int(struct sbuf *b, int64_t v)
 {
-	char num[24];
+	char num[24], *p = num + sizeof(num);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
 
-	snprintf(num, sizeof(num), "%" PRId64, v);
-	sbuf_str(b, num);
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	sbuf_add(b, p, (size_t)(num + sizeof(num) - p));
 }
 
 /*
