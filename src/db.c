@@ -473,12 +473,14 @@ db_commit(struct db *db)
 
 	if ((rc = db_exec(db, STMT_COMMIT)) != DB_OK)
 		db_rollback(db);
-	queue_give(db);
+	/* Still first in the writers' queue: the others wait on it, not in
+	 * the busy handler, while the log is copied back (db.h). */
 	if (db->checkpoint_frames > 0 &&
 	    db->wal_frames >= db->checkpoint_frames) {
 		db->wal_frames = 0;
-		db_checkpoint(db);
+		(void)db_exec(db, STMT_CHECKPOINT_RESTART);
 	}
+	queue_give(db);
 	return rc;
 }
 

@@ -13,6 +13,7 @@ const char *const stmts[STMT__MAX] = {
 	[STMT_USER_VERSION] = "PRAGMA user_version",
 	[STMT_DATA_VERSION] = "PRAGMA data_version",
 	[STMT_CHECKPOINT] = "PRAGMA wal_checkpoint(PASSIVE)",
+	[STMT_CHECKPOINT_RESTART] = "PRAGMA wal_checkpoint(RESTART)",
 	/* 10,000 pages: about 40 MB of WAL, a safety net without cron. */
 	[STMT_PLAN_LIST] =
 	    "SELECT id, name, amount, members, blossom, livekit, "
