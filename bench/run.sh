@@ -35,6 +35,15 @@
 #   BENCH_WEBHOOK_RATE signed events made per second of DURATION for each
 #                      round's (g) (default 6000; more than (g) can take;
 #                      at most 300,000 a round, about 3.5 kB each)
+#   BENCH_PAGE_RELAYS  relays added after the rounds for the paging
+#                      measurement (default 100000; 0 skips it): the
+#                      first and the last page of 100 of GET /relays, and
+#                      the whole list streamed, with the children's VmHWM
+#                      before and after
+#   BENCH_MIXED_REQUESTS mixed requests served by one child, started
+#                      alone with -m 0 after the rest (default 1000000; 0
+#                      skips it): its RssAnon after the first tenth and at
+#                      the end
 #   CARAVEL_API, CARAVEL_ADMIN, NGINX, WRK, CC: the programs to use
 #   KEEP_TMP=1         keep the work directory (configs, logs, database)
 #
@@ -73,6 +82,8 @@ CHILDREN=${BENCH_CHILDREN:-4}
 MAXREQ=${BENCH_MAX_REQUESTS:-0}
 ROUNDS=${BENCH_ROUNDS:-3}
 HOOK_RATE=${BENCH_WEBHOOK_RATE:-6000}
+PAGE_RELAYS=${BENCH_PAGE_RELAYS:-100000}
+MIXED=${BENCH_MIXED_REQUESTS:-1000000}
 NRELAYS=100
 RELAY_DOMAIN=relays.example.com
 # (g): tenants with a Stripe customer, each with HOOK_INVOICES paid
@@ -90,6 +101,18 @@ TARGET_RSS_KB=10240
 # (g), the Stripe webhook: its own ratio to (b) and p99.
 TARGET_HOOK=0.25
 TARGET_HOOK_P99_MS=20
+# The issue "Speed, scale and one place per fact": GET /plans against
+# (b); (e) against (b') and its p99; (f) against (b) and its p99; a
+# child's RssAnon; the last page against the first (within 20 %); the
+# mixed run's growth from its first tenth to its end (within 5 %).
+TARGET_PLANS_FLOOR=1.3
+TARGET_LIST=0.8
+TARGET_LIST_P99_MS=8
+TARGET_WRITE=0.4
+TARGET_WRITE_P99_MS=10
+TARGET_ANON_KB=3072
+TARGET_PAGE=0.8
+TARGET_MIXED_PCT=5
 
 case $DURATION in
 [1-9] | [1-9]*[0-9smh])
@@ -98,12 +121,13 @@ case $DURATION in
 	esac ;;
 *) die "DURATION must look like 10s, 2m or 30: $DURATION" ;;
 esac
-for v in "$THREADS" "$CONNS" "$CHILDREN" "$MAXREQ" "$ROUNDS" "$HOOK_RATE"; do
+for v in "$THREADS" "$CONNS" "$CHILDREN" "$MAXREQ" "$ROUNDS" "$HOOK_RATE" \
+    "$PAGE_RELAYS" "$MIXED"; do
 	case $v in
 	'' | *[!0-9]*)
 		die "BENCH_THREADS, BENCH_CONNECTIONS, BENCH_CHILDREN," \
-		    "BENCH_MAX_REQUESTS, BENCH_ROUNDS and BENCH_WEBHOOK_RATE" \
-		    "must be numbers" ;;
+		    "BENCH_MAX_REQUESTS, BENCH_ROUNDS, BENCH_WEBHOOK_RATE," \
+		    "BENCH_PAGE_RELAYS and BENCH_MIXED_REQUESTS must be numbers" ;;
 	esac
 done
 [ "$ROUNDS" -ge 1 ] || die "BENCH_ROUNDS must be at least 1"
@@ -180,7 +204,16 @@ wait_for 100 test -S "$B/run/empty.sock" || die "empty-fcgi did not start"
 DB=$B/caravel.db
 ENV_FILE=$B/caravel.env
 HOOK_SECRET=whsec_bench$(hex32)
+# The admin of the paging measurement (GET /relays is for admins).
+ADMIN_SK=$(hex32)
+ADMIN_PK=$(node --input-type=module -e '
+	import { createRequire } from "node:module";
+	const require = createRequire(process.argv[1] + "/package.json");
+	const { getPublicKey } = require("nostr-tools/pure");
+	console.log(getPublicKey(Buffer.from(process.argv[2], "hex")));
+' "$srcdir/tests/js" "$ADMIN_SK") || die "node could not make the admin key"
 {
+	echo "ADMINS=$ADMIN_PK"
 	echo "DATABASE_URL=sqlite://$DB"
 	echo "HOST=127.0.0.1"
 	echo "ENCRYPTION_SECRET=$(hex32)"
@@ -265,12 +298,18 @@ node --input-type=module -e '
 	    .toString("base64");
 	const a = generateSecretKey(), b = generateSecretKey();
 	const pa = getPublicKey(a), pb = getPublicKey(b);
+	const adm = Buffer.from(process.argv[3], "hex");
 	console.log(JSON.stringify({ pa, pb,
+	    first_page: hdr(adm, "GET", `${api}/relays?limit=100`),
+	    last_page: hdr(adm, "GET",
+	        `${api}/relays?limit=100&after=${process.argv[4]}`),
+	    all_relays: hdr(adm, "GET", `${api}/relays`),
 	    tenant: hdr(a, "GET", `${api}/tenants/${pa}`),
 	    relays: hdr(a, "GET", `${api}/tenants/${pa}/relays`),
 	    create_a: hdr(a, "POST", `${api}/relays`),
 	    create_b: hdr(b, "POST", `${api}/relays`) }));
-' "$srcdir/tests/js" "$API" > "$B/keys.json" || die "node could not make keys"
+' "$srcdir/tests/js" "$API" "$ADMIN_SK" "$(printf '%032x' $((PAGE_RELAYS + 1000000 - 100)))" \
+    > "$B/keys.json" || die "node could not make keys"
 PK_A=$(jq -r .pa "$B/keys.json")
 PK_B=$(jq -r .pb "$B/keys.json")
 H_TENANT="Authorization: $(jq -r .tenant "$B/keys.json")"
@@ -567,6 +606,115 @@ rss_parent=$(max_status VmHWM "$api_pid")
 anon_parent=$(max_status RssAnon "$api_pid")
 rss_empty=$(max_status VmHWM $(children "$empty_pid"))
 
+# --- paging over PAGE_RELAYS more relays, and the whole list ---
+
+# A third tenant's relays, older than every other (created in 2001), so
+# the last page of 100 in the admin list (newest first) is theirs and
+# starts after relay PAGE_RELAYS - 100, whose id the keys were signed for.
+page_report=
+if [ "$PAGE_RELAYS" -gt 0 ]; then
+	pk_c=$(printf '%064x' 12648430)
+	sql "INSERT INTO tenant (pubkey, created_at) VALUES ('$pk_c', 1);
+	    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+	        WHERE i < $PAGE_RELAYS)
+	    INSERT INTO relay (id, tenant, subdomain, schema, plan, status,
+	        secret_sealed, info_name, info_icon, info_description,
+	        created_at, updated_at)
+	    SELECT printf('%032x', 1000000 + i), '$pk_c', 'page-' || i,
+	        'page_' || i, 'free', 'active',
+	        (SELECT secret_sealed FROM relay WHERE subdomain = 'bench-1'),
+	        'Paged relay ' || i, 'https://example.com/icon-' || i || '.png',
+	        'A relay seeded by bench/run.sh for the paging measurement.',
+	        1000000000 + $PAGE_RELAYS - i, 1000000000 + $PAGE_RELAYS - i
+	    FROM n;" || die "cannot seed the relays to page through"
+	last_after=$(printf '%032x' $((PAGE_RELAYS + 1000000 - 100)))
+	H_FIRST="Authorization: $(jq -r .first_page "$B/keys.json")"
+	H_LAST="Authorization: $(jq -r .last_page "$B/keys.json")"
+	H_ALL="Authorization: $(jq -r .all_relays "$B/keys.json")"
+	check_call GET "$API/relays?limit=100" 200 -H "$H_FIRST"
+	[ "$(jq '.data | length' "$B/call.body")" = 100 ] ||
+		die "the first page does not list 100 relays"
+	check_call GET "$API/relays?limit=100&after=$last_after" 200 \
+	    -H "$H_LAST"
+	[ "$(jq -r '.data[99].id' "$B/call.body")" = \
+	    "$(printf '%032x' $((PAGE_RELAYS + 1000000)))" ] ||
+		die "the last page does not end with the oldest relay"
+	round=1
+	run p1 "(p) GET /relays?limit=100, first page" \
+	    "$API/relays?limit=100" -H "$H_FIRST"
+	run p2 "(p') the same, last page" \
+	    "$API/relays?limit=100&after=$last_after" -H "$H_LAST"
+	kids=$(children "$api_pid")
+	hwm0=$(max_status VmHWM $kids)
+	check_call GET "$API/relays" 200 -H "$H_ALL"
+	all_bytes=$(wc -c < "$B/call.body")
+	all_n=$(jq '.data | length' "$B/call.body")
+	hwm1=$(max_status VmHWM $kids)
+	page_report=$(
+	    IFS='|' read -r l1 r1 p1 bad1 sock1 app1 ngx1 < "$B/p1.1.res"
+	    IFS='|' read -r l2 r2 p2 bad2 sock2 app2 ngx2 < "$B/p2.1.res"
+	    echo "paging, with $PAGE_RELAYS more relays ($((PAGE_RELAYS +
+	        NRELAYS)) or more in all), one run each:"
+	    printf '  %-38s %7.0f req/s, p99 %s ms, app %s us\n' "$l1" "$r1" \
+	        "$p1" "$app1"
+	    printf '  %-38s %7.0f req/s, p99 %s ms, app %s us\n' "$l2" "$r2" \
+	        "$p2" "$app2"
+	    echo "  last page against the first: $(awk -v x="$r2" -v y="$r1" \
+	        'BEGIN { printf "%.2f", x / y }') of its req/s"
+	    echo "  the whole list: $all_n relays, $all_bytes bytes in one" \
+	        "answer; children's VmHWM $hwm0 kB before, $hwm1 kB after")
+fi
+
+# --- one child, BENCH_MIXED_REQUESTS mixed requests ---
+
+mixed_report=
+if [ "$MIXED" -gt 0 ]; then
+	stop "$api_pid"
+	env -i PATH="$PATH" "$CARAVEL_API" --env-file "$ENV_FILE" \
+	    -s "$B/run/api.sock" --socket-mode 0666 -c 1 -m 0 \
+	    < /dev/null >> "$B/api.log" 2>&1 &
+	api_pid=$!
+	pids="$pids $api_pid"
+	has_child() { [ -n "$(children "$api_pid")" ]; }
+	wait_for 100 has_child || die "caravel-api -c 1 did not start"
+	sleep 0.5
+	kid=$(children "$api_pid")
+	tab=$(printf '\t')
+	{
+		echo "GET${tab}/plans${tab}-"
+		echo "GET${tab}/tenants/$PK_A${tab}$(jq -r .tenant "$B/keys.json")"
+		echo "GET${tab}/tenants/$PK_A/relays${tab}$(jq -r .relays "$B/keys.json")"
+		[ "$PAGE_RELAYS" -gt 0 ] &&
+			echo "GET${tab}/relays?limit=100${tab}$(jq -r .first_page "$B/keys.json")"
+		echo "GET${tab}/tenants/$PK_B${tab}$(jq -r .tenant "$B/keys.json")"
+		echo "GET${tab}/no-such-route${tab}-"
+		echo "GET${tab}/plans/free${tab}-"
+	} > "$B/mixed.txt"
+	BENCH_MIXED_FILE=$B/mixed.txt
+	export BENCH_MIXED_FILE
+	served=0
+	anon_tenth=
+	served_tenth=
+	echo "bench: $MIXED mixed requests on one child" >&2
+	while [ "$served" -lt "$MIXED" ]; do
+		"$WRK" -t"$THREADS" -c"$CONNS" -d10s -s "$srcdir/bench/mixed.lua" \
+		    "$API/" > "$B/mixed.wrk" 2>&1 ||
+			die "wrk failed for the mixed run: $(cat "$B/mixed.wrk")"
+		n=$(awk '$2 == "requests" && $3 == "in" { print $1 }' "$B/mixed.wrk")
+		[ "${n:-0}" -gt 0 ] || die "cannot read wrk's output: $(cat "$B/mixed.wrk")"
+		served=$((served + n))
+		if [ -z "$anon_tenth" ] && [ "$served" -ge $((MIXED / 10)) ]; then
+			anon_tenth=$(max_status RssAnon "$kid")
+			served_tenth=$served
+		fi
+	done
+	alive "$kid" || die "the child of the mixed run was replaced"
+	anon_end=$(max_status RssAnon "$kid")
+	mixed_report="one child (caravel-api -c 1 -m 0), mixed requests in turn ($(wc -l < "$B/mixed.txt") kinds, bench/mixed.lua):
+  RssAnon $anon_tenth kB after $served_tenth requests, $anon_end kB after $served: $(awk \
+	    -v x="$anon_end" -v y="$anon_tenth" 'BEGIN { printf "%+.1f", (x - y) * 100 / y }') %"
+fi
+
 # --- the report ---
 
 field()
@@ -625,6 +773,8 @@ echo "peak RSS (VmHWM): caravel-api child $rss_api kB after the runs" \
     "($rss_start kB after the first requests; RssAnon $anon_api kB);"
 echo "    caravel-api parent $rss_parent kB (RssAnon $anon_parent kB;" \
     "it serves no request); empty-fcgi child $rss_empty kB"
+[ -n "$page_report" ] && echo "$page_report"
+[ -n "$mixed_report" ] && echo "$mixed_report"
 if [ "$api_kids_before" != "$api_kids_after" ]; then
 	echo "NOTE: caravel-api children changed during the run" \
 	    "(before: $api_kids_before; after: $api_kids_after)"
@@ -665,6 +815,32 @@ verdict "$(field g 1) at >= $TARGET_HOOK x (b): $r" \
     "$(cmp "$r" '>=' "$TARGET_HOOK")"
 verdict "$(field g 1) p99 < $TARGET_HOOK_P99_MS ms: $(field g 3) ms" \
     "$(cmp "$(field g 3)" '<' "$TARGET_HOOK_P99_MS")"
+r=$(ratio c b 3)
+verdict "GET /plans at >= $TARGET_PLANS_FLOOR x (b): $r" \
+    "$(cmp "$r" '>=' "$TARGET_PLANS_FLOOR")"
+r=$(ratio e b2 3)
+verdict "(e) at >= $TARGET_LIST x (b'): $r" "$(cmp "$r" '>=' "$TARGET_LIST")"
+verdict "(e) p99 < $TARGET_LIST_P99_MS ms: $(field e 3) ms" \
+    "$(cmp "$(field e 3)" '<' "$TARGET_LIST_P99_MS")"
+r=$(ratio f b 3)
+verdict "(f) at >= $TARGET_WRITE x (b): $r" "$(cmp "$r" '>=' "$TARGET_WRITE")"
+verdict "(f) p99 < $TARGET_WRITE_P99_MS ms: $(field f 3) ms" \
+    "$(cmp "$(field f 3)" '<' "$TARGET_WRITE_P99_MS")"
+verdict "RssAnon of a serving child < $TARGET_ANON_KB kB: $anon_api kB" \
+    "$(cmp "$anon_api" '<' "$TARGET_ANON_KB")"
+if [ "$PAGE_RELAYS" -gt 0 ]; then
+	r=$(awk -v x="$(cut -d'|' -f2 "$B/p2.1.res")" \
+	    -v y="$(cut -d'|' -f2 "$B/p1.1.res")" \
+	    'BEGIN { x /= y; printf "%.3f", x < 1 ? x : 1 / x }')
+	verdict "first and last page of 100 within 20 % (slower / faster): $r" \
+	    "$(cmp "$r" '>=' "$TARGET_PAGE")"
+fi
+if [ "$MIXED" -gt 0 ]; then
+	r=$(awk -v x="$anon_end" -v y="$anon_tenth" \
+	    'BEGIN { d = (x - y) * 100 / y; printf "%.1f", d < 0 ? -d : d }')
+	verdict "RssAnon after $served mixed requests within $TARGET_MIXED_PCT % of its size after $served_tenth: $r %" \
+	    "$(cmp "$r" '<=' "$TARGET_MIXED_PCT")"
+fi
 for k in $CASES; do
 	IFS='|' read -r l rps p99 bad sock app ngx < "$B/$k.res"
 	if [ "$bad" != 0 ] || [ "$sock" != 0 ]; then

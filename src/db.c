@@ -475,11 +475,8 @@ db_commit(struct db *db)
 		db_rollback(db);
 	/* Still first in the writers' queue: the others wait on it, not in
 	 * the busy handler, while the log is copied back (db.h). */
-	if (db->checkpoint_frames > 0 &&
-	    db->wal_frames >= db->checkpoint_frames) {
-		db->wal_frames = 0;
-		(void)db_exec(db, STMT_CHECKPOINT_RESTART);
-	}
+	if (db->checkpoint_frames > 0 && db->wal_frames >= db->checkpoint_at)
+		db_checkpoint_restart(db);
 	queue_give(db);
 	return rc;
 }

@@ -146,6 +146,7 @@ struct db {
 	int queue_held;
 	int wal_frames; /* after the last commit (db_api_checkpoints) */
 	int checkpoint_frames; /* 0: SQLite's autocheckpoint */
+	int checkpoint_at; /* WAL pages that call for the next one */
 	unsigned long disk_errors; /* writes the disk refused (DB_DISK) */
 };
 
@@ -288,8 +289,14 @@ int64_t db_data_version(struct db *);
  * its own (two fsyncs and some fifty page copies per request).
  */
 #define DB_API_CHECKPOINT_FRAMES 1000
+/* How long it waits for readers (a worker's long read must not hold the
+ * queue): past it, the copy stops and the next commit tries again. */
+#define DB_CHECKPOINT_WAIT_MS 20
 void db_api_checkpoints(struct db *);
 void db_checkpoint(struct db *);
+/* The API's RESTART checkpoint; a reader that stays past the wait (a
+ * backup, Litestream) puts the next try another checkpoint_frames off. */
+void db_checkpoint_restart(struct db *);
 
 /* db_plan.c */
 struct plan {

@@ -127,6 +127,25 @@ db_api_checkpoints(struct db *db)
 	/* In place of SQLite's autocheckpoint, which runs inside COMMIT. */
 	sqlite3_wal_hook(db->h, wal_size, db);
 	db->checkpoint_frames = DB_API_CHECKPOINT_FRAMES;
+	db->checkpoint_at = DB_API_CHECKPOINT_FRAMES;
+}
+
+void
+db_checkpoint_restart(struct db *db)
+{
+	sqlite3_stmt *s;
+	int busy = 1;
+
+	db_set_busy(db, DB_CHECKPOINT_WAIT_MS);
+	if ((s = db_stmt(db, STMT_CHECKPOINT_RESTART)) != NULL) {
+		/* One row: busy, pages in the log, pages copied back. */
+		if (db_step(db, s) == DB_ROW)
+			busy = sqlite3_column_int(s, 0);
+		db_reset(s);
+	}
+	db_set_busy(db, DB_BUSY_TIMEOUT_MS);
+	db->checkpoint_at = busy ? db->wal_frames + db->checkpoint_frames :
+	    db->checkpoint_frames;
 }
 
 /* A passive checkpoint: copies what it can, never waits for readers. */

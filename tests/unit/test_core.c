@@ -25,6 +25,17 @@ START_TEST(arena_grows_and_frees)
 	ck_assert_ptr_null(a.head);
 	ck_assert_str_eq(arena_strdup(&a, "again"), "again");
 	arena_free(&a);
+	/* arena_clear keeps only the newest block, emptied: a list read a
+	 * row at a time reuses it. */
+	arena_clear(&a);
+	ck_assert_ptr_null(a.head);
+	(void)arena_strdup(&a, "row 1");
+	big = arena_alloc(&a, 100000);
+	arena_clear(&a);
+	ck_assert_ptr_nonnull(a.head);
+	ck_assert_ptr_eq(arena_alloc(&a, 10), big);
+	ck_assert_str_eq(arena_strdup(&a, "row 2"), "row 2");
+	arena_free(&a);
 }
 END_TEST
 

@@ -172,6 +172,86 @@ START_TEST(plans_are_seeded)
 }
 END_TEST
 
+static int
+count_relay(const void *row, void *arg)
+{
+	const struct relay *r = row;
+	int *n = arg;
+
+	/* Newest first: relay 5, 4, 3. */
+	ck_assert_int_eq(r->created_at, 5 - *n);
+	return ++*n == 3;
+}
+
+/* db_relay_each hands over one row at a time, newest first, and stops. */
+START_TEST(rows_one_at_a_time)
+{
+	struct list_filter f = { NULL, NULL, 0 };
+	struct arena scratch = { NULL };
+	struct db *db;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(db = fresh());
+	ck_assert_int_eq(exec_sql(db, "INSERT INTO tenant (pubkey, created_at) "
+	    "VALUES (printf('%064x', 10), 1);"
+	    "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k "
+	    "WHERE i < 5) INSERT INTO relay (id, tenant, subdomain, schema, "
+	    "plan, status, secret_sealed, created_at, updated_at) SELECT "
+	    "printf('%032x', i), printf('%064x', 10), 'r' || i, 'r' || i, "
+	    "'free', 'active', 's', i, i FROM k"), SQLITE_OK);
+	ck_assert_int_eq(db_relay_each(db, &scratch, &f, count_relay, &n),
+	    DB_OK);
+	ck_assert_int_eq(n, 3);
+	f.after = "no-such-relay";
+	ck_assert_int_eq(db_relay_each(db, &scratch, &f, count_relay, &n),
+	    DB_NOTFOUND);
+	arena_free(&scratch);
+	db_close(db);
+}
+END_TEST
+
+static void
+write_tenant(struct db *db, int i)
+{
+	char sql[200];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO tenant (pubkey, created_at) "
+	    "VALUES (printf('%%064x', %d), 1)", i);
+	ck_assert_int_eq(db_begin(db), DB_OK);
+	ck_assert_int_eq(exec_sql(db, sql), SQLITE_OK);
+	ck_assert_int_eq(db_commit(db), DB_OK);
+}
+
+/*
+ * The API's writer restarts the WAL once it holds checkpoint_frames
+ * pages; a reader that stays (a backup, Litestream) makes it wait at most
+ * DB_CHECKPOINT_WAIT_MS and then leave the log for another stretch.
+ */
+START_TEST(checkpoints_restart_the_log)
+{
+	struct db *db, *reader;
+
+	ck_assert_ptr_nonnull(db = fresh());
+	ck_assert_ptr_nonnull(reader = db_open(path));
+	db_api_checkpoints(db);
+	db->checkpoint_frames = db->checkpoint_at = 2;
+	ck_assert_int_eq(exec_sql(reader, "BEGIN; SELECT count(*) FROM plan"),
+	    SQLITE_OK);
+	write_tenant(db, 1);
+	ck_assert_int_ge(db->wal_frames, 2);
+	ck_assert_int_eq(db->checkpoint_at, db->wal_frames + 2);
+	ck_assert_int_eq(exec_sql(reader, "COMMIT"), SQLITE_OK);
+	write_tenant(db, 2);
+	write_tenant(db, 3);
+	ck_assert_int_eq(db->checkpoint_at, 2);
+	/* The next writer starts the log over. */
+	write_tenant(db, 4);
+	ck_assert_int_lt(db->wal_frames, 6);
+	db_close(reader);
+	db_close(db);
+}
+END_TEST
+
 /* Rows an operator might type by hand in sqlite3 that must be refused. */
 START_TEST(constraints_refuse_bad_rows)
 {
@@ -435,6 +515,8 @@ main(void)
 	tcase_add_test(tc, migrations_are_numbered);
 	tcase_add_test(tc, concurrent_first_open);
 	tcase_add_test(tc, plans_are_seeded);
+	tcase_add_test(tc, rows_one_at_a_time);
+	tcase_add_test(tc, checkpoints_restart_the_log);
 	tcase_add_test(tc, constraints_refuse_bad_rows);
 	tcase_add_test(tc, views_answer);
 	tcase_add_test(tc, writers_take_turns);

@@ -93,6 +93,27 @@ START_TEST(text_is_compact)
 }
 END_TEST
 
+/* Integers without printf, at both ends of int64_t. */
+START_TEST(sbuf_writes_integers)
+{
+	struct sbuf b = { NULL, 0, 0 };
+
+	sbuf_int(&b, 0);
+	sbuf_lit(&b, ",");
+	sbuf_int(&b, -7);
+	sbuf_lit(&b, ",");
+	sbuf_int(&b, 1796000000);
+	sbuf_lit(&b, ",");
+	sbuf_int(&b, INT64_MAX);
+	sbuf_lit(&b, ",");
+	sbuf_int(&b, INT64_MIN);
+	ck_assert_str_eq(b.p, "0,-7,1796000000,9223372036854775807,"
+	    "-9223372036854775808");
+	ck_assert_uint_eq(b.len, strlen(b.p));
+	sbuf_release(&b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -104,6 +125,7 @@ main(void)
 	tcase_add_test(tc, parse_table);
 	tcase_add_test(tc, getters);
 	tcase_add_test(tc, text_is_compact);
+	tcase_add_test(tc, sbuf_writes_integers);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
