@@ -127,13 +127,11 @@ main(int argc, char *argv[])
 	 * lists of every write; with glibc's default trim threshold the freed
 	 * top of the heap goes back to the kernel and the next request
 	 * faults it in again (measured: 30k-100k page faults in 3 s of
-	 * webhooks, a quarter of the throughput). Keep it. Setting it also
-	 * freezes glibc's mmap threshold at 128 KiB, so a response growing
-	 * past that (a relay list) would be mapped and unmapped on every
-	 * request, each unmap a TLB shootdown on every CPU: raise that too.
+	 * webhooks, a quarter of the throughput). Keep it. (It also freezes
+	 * glibc's mmap threshold at 128 KiB: no response is built whole
+	 * past 32 KiB, see LIST_BUFFER, so none is mapped per request.)
 	 */
 	(void)mallopt(M_TRIM_THRESHOLD, 64 << 20);
-	(void)mallopt(M_MMAP_THRESHOLD, 16 << 20);
 	while ((ch = getopt_long(argc, argv, "f:ns:c:m:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
