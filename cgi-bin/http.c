@@ -353,10 +353,7 @@ resp_header(struct io *io, const char *name, const char *value)
 	io_write(io, "\r\n", 2);
 }
 
-/*
- * Write the response: {"data", "code"} on success, and on failure the one
- * error body {"error", "code", "field"?} that every error takes.
- */
+/* The status line and the headers every answer carries; its HTTP code. */
 static int
 resp_head(struct io *io, struct req *r, struct resp *w, enum status st)
 {
@@ -382,6 +379,10 @@ resp_head(struct io *io, struct req *r, struct resp *w, enum status st)
 	return code;
 }
 
+/*
+ * Write the response: {"data", "code"} on success, and on failure the one
+ * error body {"error", "code", "field"?} that every error takes.
+ */
 static void
 resp_write(struct io *io, struct req *r, struct resp *w, enum status st)
 {
