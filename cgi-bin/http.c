@@ -101,6 +101,7 @@ struct list_out {
 	struct io *io;
 	struct req *r;
 	struct resp *w;
+	struct arena scratch; /* list_scratch() */
 	size_t n; /* elements so far */
 	int sent; /* the head went out: a failure can only cut it short */
 };
@@ -471,6 +472,20 @@ list_elem(struct list_out *o)
 	return &o->b;
 }
 
+struct arena *
+list_scratch(struct list_out *o)
+{
+	return &o->scratch;
+}
+
+enum status
+list_done(struct resp *w, enum dbrc rc, const char *no_after)
+{
+	if (rc == DB_NOTFOUND)
+		return resp_field(w, ST_BAD_REQUEST, "after", no_after);
+	return rc == DB_OK ? ST_OK : st_from_db(rc);
+}
+
 /* Answer w->list (see http.h): whole when it fits, else as it is made. */
 static enum status
 list_write(struct io *io, struct req *r, struct resp *w)
@@ -500,6 +515,7 @@ list_write(struct io *io, struct req *r, struct resp *w)
 		resp_write(io, r, w, st);
 	}
 	sbuf_release(&o.b);
+	arena_free(&o.scratch);
 	return st;
 }
 

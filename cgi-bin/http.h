@@ -112,6 +112,11 @@ struct resp;
 typedef enum status (*list_fn)(struct req *, struct resp *,
     struct list_out *);
 struct sbuf *list_elem(struct list_out *); /* where the next one goes */
+/* Where the rows are decoded (db_each): cleared per row, freed after. */
+struct arena *list_scratch(struct list_out *);
+/* The status of a list read to its end: a page key (?after=) that names
+ * nothing is the client's 400, with the sentence given. */
+enum status list_done(struct resp *, enum dbrc, const char *no_after);
 
 struct resp {
 	int code; /* HTTP status of a success */

@@ -493,16 +493,9 @@ static enum status
 relays_each(struct req *r, struct resp *w, struct list_out *o)
 {
 	struct relay_out ro = { o, &r->app->cfg };
-	struct arena scratch = { NULL };
-	enum dbrc rc;
 
-	rc = db_relay_each(app_db(r->app), &scratch, w->list_arg, relay_elem,
-	    &ro);
-	arena_free(&scratch);
-	if (rc == DB_NOTFOUND)
-		return resp_field(w, ST_BAD_REQUEST, "after",
-		    "after names no relay");
-	return rc == DB_OK ? ST_OK : st_from_db(rc);
+	return list_done(w, db_relay_each(app_db(r->app), list_scratch(o),
+	    w->list_arg, relay_elem, &ro), "after names no relay");
 }
 
 enum status

@@ -81,16 +81,8 @@ tenant_elem(const void *row, void *o)
 static enum status
 tenants_each(struct req *r, struct resp *w, struct list_out *o)
 {
-	struct arena scratch = { NULL };
-	enum dbrc rc;
-
-	rc = db_tenant_each(app_db(r->app), &scratch, w->list_arg,
-	    tenant_elem, o);
-	arena_free(&scratch);
-	if (rc == DB_NOTFOUND)
-		return resp_field(w, ST_BAD_REQUEST, "after",
-		    "after names no tenant");
-	return rc == DB_OK ? ST_OK : st_from_db(rc);
+	return list_done(w, db_tenant_each(app_db(r->app), list_scratch(o),
+	    w->list_arg, tenant_elem, o), "after names no tenant");
 }
 
 /* GET /tenants (admin): list of Tenant, newest first. */
