@@ -65,28 +65,15 @@ invoice_method(const struct invoice *i)
 	return i->paid_via != NULL || i->paid_out_of_band ? "oob" : "stripe";
 }
 
-/* An Invoice (api.md §4) with both contracts' names. */
+/* An Invoice (api.md §4): its JSON columns (db.h), and Flotilla's names. */
 static struct json_object *
 invoice_json(const struct invoice *i)
 {
 	struct json_object *o = jobj();
 
-	jadd_str(o, "id", i->id);
-	jadd_str(o, "tenant", i->tenant);
-	jadd_str(o, "status", i->status);
-	jadd_str(o, "currency", i->currency);
-	jadd_int(o, "amount_due", i->amount_due);
-	jadd_int(o, "amount_paid", i->amount_paid);
-	jadd_opt_int(o, "period_start", i->period_start);
-	jadd_opt_int(o, "period_end", i->period_end);
-	jadd_int(o, "created_at", i->created_at);
-	jadd_opt_int(o, "due_date", i->due_date);
-	jadd_opt_int(o, "paid_at", i->paid_at);
-	jadd_opt_str(o, "paid_via", i->paid_via);
-	jadd_opt_str(o, "hosted_invoice_url", i->hosted_invoice_url);
+	table_jobj(o, &invoice_table, i);
 	jadd_str(o, "tenant_pubkey", i->tenant);
 	jadd_int(o, "amount", i->amount_due);
-	jadd_opt_int(o, "voided_at", i->voided_at);
 	jadd_opt_str(o, "method", invoice_method(i));
 	return o;
 }
@@ -117,6 +104,7 @@ bolt11_json(const struct bolt11_row *b)
 enum status
 invoices_list(struct req *r, struct resp *w)
 {
+	struct list_filter f = { NULL, NULL, 0, 0 };
 	struct invoice *v;
 	struct tenant t;
 	struct db *db;
@@ -132,8 +120,9 @@ invoices_list(struct req *r, struct resp *w)
 		    "limit must be a whole number from 1 to 500");
 	if ((st = tenant_load(r, w, &db, &t)) != ST_OK)
 		return st;
-	if ((rc = db_invoice_list(db, &r->arena, t.pubkey, 0, limit, &v,
-	    &n)) != DB_OK)
+	f.tenant = t.pubkey;
+	f.limit = limit; /* drafts left out */
+	if ((rc = db_invoice_list(db, &r->arena, &f, &v, &n)) != DB_OK)
 		return st_from_db(rc);
 	w->data = jarr();
 	for (i = 0; i < n; i++)

@@ -25,59 +25,32 @@ static const char *const reserved_subdomains[] = { "api", "admin", "www",
 static enum status member_limit_check(struct req *, struct resp *,
     struct db *, const struct relay *);
 
-/* One Relay object (api.md §4) appended to b as JSON text. */
+/*
+ * One Relay object (api.md §4) appended to b as JSON text: its JSON
+ * columns (db.h), and what is made from them.
+ */
 static void
 relay_text(struct sbuf *b, const struct config *c, const struct relay *rl)
 {
 	const char *domain = cfg_str(c, CFG_RELAY_DOMAIN);
-	int i;
 
-	sbuf_lit(b, "{\"id\":\"");
-	sbuf_str(b, rl->id);
-	sbuf_lit(b, "\",\"tenant\":\"");
-	sbuf_str(b, rl->tenant);
+	sbuf_add(b, "{", 1);
+	table_json(b, &relay_table, rl);
 	/* Flotilla's names for the same facts (research/flotilla-client.md). */
-	sbuf_lit(b, "\",\"tenant_pubkey\":\"");
+	sbuf_lit(b, ",\"tenant_pubkey\":\"");
 	sbuf_str(b, rl->tenant);
-	sbuf_lit(b, "\",\"schema\":\"");
-	sbuf_str(b, rl->schema);
-	sbuf_lit(b, "\",\"subdomain\":\"");
-	sbuf_str(b, rl->subdomain);
+	sbuf_lit(b, "\",\"plan_id\":\"");
+	sbuf_str(b, rl->plan);
 	sbuf_lit(b, "\",\"host\":\"");
 	sbuf_str(b, rl->subdomain);
 	if (*domain != '\0') {
 		sbuf_add(b, ".", 1);
 		sbuf_str(b, domain);
 	}
-	sbuf_lit(b, "\",\"plan\":\"");
-	sbuf_str(b, rl->plan);
-	sbuf_lit(b, "\",\"plan_id\":\"");
-	sbuf_str(b, rl->plan);
 	sbuf_lit(b, "\",\"zooid_domain\":");
 	sbuf_json_str(b, domain, strlen(domain));
 	/* Until zooid serves a relay under a second host (README). */
-	sbuf_lit(b, ",\"custom_domain\":\"\",\"custom_domain_verified\":0");
-	sbuf_lit(b, ",\"status\":\"");
-	sbuf_str(b, rl->status);
-	sbuf_lit(b, "\",\"synced\":");
-	sbuf_int(b, rl->synced);
-	sbuf_lit(b, ",\"sync_error\":");
-	sbuf_json_str(b, rl->sync_error, strlen(rl->sync_error));
-	sbuf_lit(b, ",\"info_name\":");
-	sbuf_json_str(b, rl->info_name, strlen(rl->info_name));
-	sbuf_lit(b, ",\"info_icon\":");
-	sbuf_json_str(b, rl->info_icon, strlen(rl->info_icon));
-	sbuf_lit(b, ",\"info_description\":");
-	sbuf_json_str(b, rl->info_description, strlen(rl->info_description));
-	for (i = 0; i < RF__MAX; i++) {
-		sbuf_lit(b, ",\"");
-		sbuf_str(b, relay_flag_names[i]);
-		sbuf_lit(b, "\":");
-		sbuf_int(b, rl->flag[i]);
-	}
-	sbuf_lit(b, ",\"created_at\":");
-	sbuf_int(b, rl->created_at);
-	sbuf_add(b, "}", 1);
+	sbuf_lit(b, ",\"custom_domain\":\"\",\"custom_domain_verified\":0}");
 }
 
 /* Answer one Relay, written as text (json-c's tree costs more). */
@@ -169,45 +142,79 @@ text_field(struct req *r, struct resp *w, const char *key, size_t max,
 	    "%s must be %zu characters or fewer", key, max));
 }
 
+/* A flag's value, checked for type (400) and value (422). */
+static enum status
+flag_field(struct req *r, struct resp *w, const char *key, int *out)
+{
+	int64_t n;
+
+	switch (json_get_flag(r->json, key, out)) {
+	case JGET_OK:
+	case JGET_ABSENT:
+		return ST_OK;
+	case JGET_BAD:
+		break;
+	}
+	if (json_get_int(r->json, key, INT64_MIN + 1, INT64_MAX - 1, &n) ==
+	    JGET_OK)
+		return resp_field(w, ST_INVALID_FIELD, key,
+		    arena_printf(&r->arena, "%s must be 0 or 1", key));
+	return resp_field(w, ST_BAD_REQUEST, key, arena_printf(&r->arena,
+	    "%s must be 0, 1, true or false", key));
+}
+
 /*
- * Read the optional fields shared by create and update into rl: info
- * texts and flags, checked for type (400) and value (422).
+ * Read the fields a tenant edits (the EDIT columns of RELAY_TABLE that
+ * are flags or bounded texts) into rl, each checked for type (400) and
+ * value (422). The plan has checks of its own (plan_check).
  */
 static enum status
 relay_fields(struct req *r, struct resp *w, struct relay *rl)
 {
-	enum status st;
-	int64_t n;
-	int i;
+	const struct col *c;
+	const char *v;
+	enum status st = ST_OK;
+	size_t i;
+	int f;
 
-	if ((st = text_field(r, w, "info_name", 100, &rl->info_name)) != ST_OK ||
-	    (st = text_field(r, w, "info_description", 1000,
-	    &rl->info_description)) != ST_OK ||
-	    (st = text_field(r, w, "info_icon", 2048, &rl->info_icon)) != ST_OK)
-		return st;
-	if (*rl->info_icon != '\0' && strncmp(rl->info_icon, "https://", 8) !=
-	    0 && strncmp(rl->info_icon, "http://", 7) != 0)
-		return resp_field(w, ST_INVALID_FIELD, "info_icon",
-		    "info_icon must be empty or an http(s) URL");
-	for (i = 0; i < RF__MAX; i++) {
-		switch (json_get_flag(r->json, relay_flag_names[i],
-		    &rl->flag[i])) {
-		case JGET_OK:
-		case JGET_ABSENT:
+	for (i = 0; i < relay_table.ncol && st == ST_OK; i++) {
+		c = &relay_table.col[i];
+		if (c->set != COL_EDIT)
 			continue;
-		case JGET_BAD:
-			if (json_get_int(r->json, relay_flag_names[i],
-			    INT64_MIN + 1, INT64_MAX - 1, &n) == JGET_OK)
-				return resp_field(w, ST_INVALID_FIELD,
-				    relay_flag_names[i], arena_printf(&r->arena,
-				    "%s must be 0 or 1", relay_flag_names[i]));
-			return resp_field(w, ST_BAD_REQUEST,
-			    relay_flag_names[i], arena_printf(&r->arena,
-			    "%s must be 0, 1, true or false",
-			    relay_flag_names[i]));
+		if (c->type == COL_BIT) {
+			f = (int)col_int(c, rl);
+			if ((st = flag_field(r, w, c->name, &f)) == ST_OK)
+				col_set_int(c, rl, f);
+		} else if (c->type == COL_TEXT && c->bound > 0) {
+			v = col_text(c, rl);
+			if ((st = text_field(r, w, c->name, (size_t)c->bound,
+			    &v)) == ST_OK)
+				col_set_text(c, rl, v);
 		}
 	}
-	return ST_OK;
+	if (st == ST_OK && *rl->info_icon != '\0' &&
+	    strncmp(rl->info_icon, "https://", 8) != 0 &&
+	    strncmp(rl->info_icon, "http://", 7) != 0)
+		return resp_field(w, ST_INVALID_FIELD, "info_icon",
+		    "info_icon must be empty or an http(s) URL");
+	return st;
+}
+
+/* A new relay: empty texts, and each flag as a new row's DEFAULT. */
+static void
+relay_defaults(struct relay *rl)
+{
+	const struct col *c;
+	size_t i;
+
+	memset(rl, 0, sizeof(*rl));
+	for (i = 0; i < relay_table.ncol; i++) {
+		c = &relay_table.col[i];
+		if (c->type == COL_TEXT)
+			col_set_text(c, rl, "");
+		else if (c->type == COL_BIT)
+			col_set_int(c, rl, c->bound);
+	}
 }
 
 /*
@@ -231,11 +238,11 @@ plan_check(struct req *r, struct resp *w, struct db *db, struct relay *rl,
 		return resp_field(w, ST_INVALID_PLAN, "plan",
 		    arena_printf(&r->arena, "the %s plan is no longer offered; "
 		    "choose another", p.name));
-	if (rl->flag[RF_BLOSSOM_ENABLED] && !p.blossom)
+	if (rl->blossom_enabled && !p.blossom)
 		return resp_field(w, ST_PLAN_FEATURE, "blossom_enabled",
 		    arena_printf(&r->arena, "the %s plan does not include "
 		    "Blossom media storage", p.name));
-	if (rl->flag[RF_LIVEKIT_ENABLED] && !p.livekit)
+	if (rl->livekit_enabled && !p.livekit)
 		return resp_field(w, ST_PLAN_FEATURE, "livekit_enabled",
 		    arena_printf(&r->arena, "the %s plan does not include "
 		    "LiveKit audio and video", p.name));
@@ -404,9 +411,7 @@ relays_create(struct req *r, struct resp *w)
 
 	if ((st = req_body_object(r, w)) != ST_OK)
 		return st;
-	memset(&rl, 0, sizeof(rl));
-	rl.info_name = rl.info_icon = rl.info_description = "";
-	memcpy(rl.flag, relay_flag_defaults, sizeof(rl.flag));
+	relay_defaults(&rl);
 	if ((st = required_str(r, w, "subdomain", 256, &subdomain)) != ST_OK ||
 	    (st = aliased_str(r, w, "plan", "plan_id", 64, &plan)) != ST_OK ||
 	    (st = aliased_str(r, w, "tenant", "tenant_pubkey", 64, &tenant)) !=
@@ -454,14 +459,14 @@ relays_create(struct req *r, struct resp *w)
 	rl.id = arena_strdup(&r->arena, idhex);
 	rl.schema = relay_schema(&r->arena, rl.subdomain, rl.id);
 	rl.status = "active";
-	rl.sync_error = "";
-	rl.created_at = now;
+	rl.created_at = rl.updated_at = now;
+	rl.version = 1;
 
 	if ((rc = db_begin(db)) != DB_OK) {
 		free(sealed);
 		return st_from_db(rc);
 	}
-	rc = db_relay_insert(db, &rl, sealed, now);
+	rc = db_relay_insert(db, &rl, sealed);
 	free(sealed);
 	if (rc == DB_CONSTRAINT) {
 		db_rollback(db);
@@ -518,7 +523,7 @@ relays_answer_list(struct req *r, struct resp *w, const char *tenant,
 enum status
 relays_list(struct req *r, struct resp *w)
 {
-	struct list_filter f = { NULL, NULL, 0 };
+	struct list_filter f = { NULL, NULL, 0, 0 };
 	const char *tenant;
 	enum status st;
 
@@ -602,7 +607,8 @@ relays_update(struct req *r, struct resp *w)
 		return st;
 	if (db_begin(db) != DB_OK)
 		return ST_UNAVAILABLE;
-	if ((st = relay_commit(r, db, db_relay_update(db, &rl, now), &rl,
+	rl.updated_at = now;
+	if ((st = relay_commit(r, db, db_relay_update(db, &rl), &rl,
 	    "update_relay", now)) != ST_OK)
 		return st;
 	rl.synced = 0;

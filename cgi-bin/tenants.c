@@ -16,38 +16,13 @@
 
 #define RECONCILE_GAP 10 /* s between two reconciliations with no change */
 
+/* A Tenant (api.md §4): its JSON columns (db.h). */
 static struct json_object *
 tenant_json(const struct tenant *t)
 {
 	struct json_object *o = jobj();
 
-	jadd_str(o, "pubkey", t->pubkey);
-	jadd_int(o, "created_at", t->created_at);
-	if (t->stripe_customer_id != NULL)
-		jadd_str(o, "stripe_customer_id", t->stripe_customer_id);
-	else
-		jadd_null(o, "stripe_customer_id");
-	if (t->stripe_subscription_id != NULL)
-		jadd_str(o, "stripe_subscription_id", t->stripe_subscription_id);
-	else
-		jadd_null(o, "stripe_subscription_id");
-	if (t->past_due_at >= 0)
-		jadd_int(o, "past_due_at", t->past_due_at);
-	else
-		jadd_null(o, "past_due_at");
-	jadd_bool(o, "nwc_is_set", t->nwc_is_set);
-	jadd_str(o, "nwc_error", t->nwc_error);
-	/* What Flotilla reads (research/flotilla-client.md §4). */
-	if (*t->stripe_payment_method_id != '\0')
-		jadd_str(o, "stripe_payment_method_id",
-		    t->stripe_payment_method_id);
-	else
-		jadd_null(o, "stripe_payment_method_id");
-	jadd_str(o, "stripe_error", t->stripe_error);
-	if (t->churned_at >= 0)
-		jadd_int(o, "churned_at", t->churned_at);
-	else
-		jadd_null(o, "churned_at");
+	table_jobj(o, &tenant_table, t);
 	return o;
 }
 
@@ -67,13 +42,11 @@ tenant_load(struct req *r, struct resp *w, struct db **db, struct tenant *t)
 static int
 tenant_elem(const void *row, void *o)
 {
-	struct json_object *j = tenant_json(row);
-	const char *text;
-	size_t len;
+	struct sbuf *b = list_elem(o);
 
-	text = json_text(j, &len);
-	sbuf_add(list_elem(o), text, len);
-	json_object_put(j);
+	sbuf_add(b, "{", 1);
+	table_json(b, &tenant_table, row);
+	sbuf_add(b, "}", 1);
 	return 0;
 }
 
@@ -295,7 +268,7 @@ tenants_reconcile(struct req *r, struct resp *w)
 enum status
 tenants_relays(struct req *r, struct resp *w)
 {
-	struct list_filter f = { NULL, NULL, 0 };
+	struct list_filter f = { NULL, NULL, 0, 0 };
 	struct tenant t;
 	struct db *db;
 	enum status st;

@@ -533,19 +533,20 @@ static int
 db_bind_v(sqlite3_stmt *s, const struct dbv *v, size_t n)
 {
 	size_t i;
-	int rc;
+	int k, rc;
 
 	for (i = 0; i < n; i++) {
+		k = v[i].param != NULL ? sqlite3_bind_parameter_index(s,
+		    v[i].param) : (int)i + 1;
 		switch (v[i].type) {
 		case DBV_TEXT:
-			rc = db_bind_text(s, (int)i + 1, v[i].s);
+			rc = db_bind_text(s, k, v[i].s);
 			break;
 		case DBV_INT:
-			rc = db_bind_int(s, (int)i + 1, v[i].i);
+			rc = db_bind_int(s, k, v[i].i);
 			break;
 		default:
-			rc = sqlite3_bind_null(s, (int)i + 1) == SQLITE_OK ?
-			    0 : -1;
+			rc = sqlite3_bind_null(s, k) == SQLITE_OK ? 0 : -1;
 			break;
 		}
 		if (rc == -1)
@@ -568,20 +569,40 @@ db_query_v(struct db *db, enum stmt st, const struct dbv *v, size_t n)
 	return s;
 }
 
-enum dbrc
-db_write_v(struct db *db, enum stmt st, const struct dbv *v, size_t n)
+static enum dbrc
+db_write_step(struct db *db, sqlite3_stmt *s)
 {
-	sqlite3_stmt *s;
 	enum dbrc rc;
 
-	if ((s = db_query_v(db, st, v, n)) == NULL)
-		return DB_ERROR;
 	if ((rc = db_step(db, s)) == DB_DONE)
 		rc = sqlite3_changes(db->h) >= 1 ? DB_OK : DB_DONE;
 	else if (rc == DB_ROW)
 		rc = DB_OK;
 	db_reset(s);
 	return rc;
+}
+
+enum dbrc
+db_write_v(struct db *db, enum stmt st, const struct dbv *v, size_t n)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_query_v(db, st, v, n)) == NULL)
+		return DB_ERROR;
+	return db_write_step(db, s);
+}
+
+enum dbrc
+db_write_row_v(struct db *db, enum stmt st, const struct table *t,
+    const void *row, const struct dbv *v, size_t n)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(db, st)) == NULL)
+		return DB_ERROR;
+	if (table_bind(s, t, row) == -1 || db_bind_v(s, v, n) == -1)
+		return db_fail(db, s, __func__);
+	return db_write_step(db, s);
 }
 
 enum dbrc

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "core.h"
+#include "db_table.h"
 
 #define DB_BUSY_TIMEOUT_MS 5000
 #define DB_MIGRATE_TIMEOUT_MS 60000
@@ -226,16 +227,28 @@ struct dbv {
 	enum { DBV_NULL, DBV_TEXT, DBV_INT } type;
 	const char *s;
 	int64_t i;
+	const char *param; /* ":name" (DBV_AS), or NULL: the next ?N */
 };
-#define DBV_T(x) ((struct dbv){ DBV_TEXT, (x), 0 })
-#define DBV_I(x) ((struct dbv){ DBV_INT, NULL, (int64_t)(x) })
-#define DBV_OI(x) ((int64_t)(x) < 0 ? (struct dbv){ DBV_NULL, NULL, 0 } : \
-    (struct dbv){ DBV_INT, NULL, (int64_t)(x) })
+#define DBV_T(x) ((struct dbv){ DBV_TEXT, (x), 0, NULL })
+#define DBV_I(x) ((struct dbv){ DBV_INT, NULL, (int64_t)(x), NULL })
+#define DBV_OI(x) ((int64_t)(x) < 0 ? \
+    (struct dbv){ DBV_NULL, NULL, 0, NULL } : \
+    (struct dbv){ DBV_INT, NULL, (int64_t)(x), NULL })
+/* The value v bound to the statement's parameter p (":name"). */
+#define DBV_AS(p, v) ((struct dbv){ (v).type, (v).s, (v).i, (p) })
 #define DBV_LIST(...) (const struct dbv[]){ __VA_ARGS__ }, \
     sizeof((const struct dbv[]){ __VA_ARGS__ }) / sizeof(struct dbv)
 /* Bind and step a write: DB_OK if it changed a row, DB_DONE if none. */
 enum dbrc db_write_v(struct db *, enum stmt, const struct dbv *, size_t);
 #define db_write(db, st, ...) db_write_v((db), (st), DBV_LIST(__VA_ARGS__))
+/*
+ * Bind each :name parameter of st that names a column of t from row, and
+ * the named values v (DBV_AS), then step the write: as db_write.
+ */
+enum dbrc db_write_row_v(struct db *, enum stmt, const struct table *,
+    const void *row, const struct dbv *, size_t);
+#define db_write_row(db, st, t, row, ...) \
+	db_write_row_v((db), (st), (t), (row), DBV_LIST(__VA_ARGS__))
 /* Bind a query; the caller steps it and calls db_reset(). NULL: failed. */
 sqlite3_stmt *db_query_v(struct db *, enum stmt, const struct dbv *, size_t);
 #define db_query(db, st, ...) db_query_v((db), (st), DBV_LIST(__VA_ARGS__))
@@ -313,38 +326,47 @@ enum dbrc db_plan_list(struct db *, struct arena *, struct plan **, size_t *n);
 enum dbrc db_plan_get(struct db *, struct arena *, const char *id,
     struct plan *);
 
-/* db_tenant.c */
+/* db_tenant.c: the tenant table (0001, 0002, 0004, 0005); see db_table.h */
+#define TENANT_TABLE(K, C) \
+	K(pubkey,			TEXT,	JSON,	NEW,	0) \
+	C(created_at,			INT,	JSON,	NEW,	0) \
+	C(stripe_customer_id,		OTEXT,	JSON,	NEW,	0) \
+	C(stripe_subscription_id,	OTEXT,	JSON,	SYS,	0) \
+	C(past_due_at,			OINT,	JSON,	SYS,	0) \
+	C(nwc_is_set,			BOOL,	JSON,	SYS,	0) \
+	C(nwc_error,			TEXT,	JSON,	SYS,	0) \
+	C(stripe_payment_method_id,	OTEXT,	JSON,	SYS,	0) \
+	C(stripe_error,			TEXT,	JSON,	SYS,	0) \
+	C(churned_at,			OINT,	JSON,	SYS,	0) \
+	C(subscription_status,		OTEXT,	HIDDEN,	SYS,	0) \
+	C(delinquent_at,		OINT,	HIDDEN,	SYS,	0) \
+	C(subscription_generation,	INT,	HIDDEN,	SYS,	0) \
+	C(stripe_write_seq,		INT,	HIDDEN,	SYS,	0) \
+	C(billing_marked_at,		OINT,	HIDDEN,	SYS,	0) \
+	C(billing_reconciled_at,	OINT,	HIDDEN,	SYS,	0)
+/*
+ * past_due_at: since when an invoice is unpaid past its due date;
+ * delinquent_at: since when the paid relays are suspended for it;
+ * subscription_generation is bumped when a subscription is forgotten,
+ * stripe_write_seq after each subscription update; billing_marked_at: a
+ * change waits for the billing pass; churned_at: the last paid relay went.
+ */
 struct tenant {
-	const char *pubkey; /* 64 hex */
-	int64_t created_at;
-	const char *stripe_customer_id; /* NULL when none */
-	const char *stripe_subscription_id; /* NULL when none */
-	int64_t past_due_at; /* -1 when not past due */
-	int nwc_is_set;
-	const char *nwc_error;
-	const char *subscription_status; /* Stripe's word, or NULL */
-	int64_t delinquent_at; /* -1 unless relays are suspended for debt */
-	int64_t subscription_generation; /* bumped when one is forgotten */
-	int64_t stripe_write_seq; /* bumped after each subscription update */
-	int64_t billing_marked_at; /* -1 when not marked */
-	const char *stripe_payment_method_id; /* "" when none */
-	const char *stripe_error; /* "" when none */
-	int64_t churned_at; /* -1 unless the last paid relay went away */
-	int64_t billing_reconciled_at; /* -1: never */
+	TABLE_MEMBERS(TENANT_TABLE)
 };
+extern const struct table tenant_table;
 enum dbrc db_tenant_get(struct db *, struct arena *, const char *pubkey,
     struct tenant *);
-/* One row of TENANT_COLUMNS (db_sql.c), for the files that select it. */
-void db_tenant_row(struct arena *, sqlite3_stmt *, struct tenant *);
 /*
  * Which rows of a list, newest first: every one (limit 0 and no after), or
  * a page of at most limit rows after the row whose key is after (NULL:
  * the first page). An after that names no row is DB_NOTFOUND.
  */
 struct list_filter {
-	const char *tenant; /* relays: only this tenant's; NULL: all */
+	const char *tenant; /* relays, invoices: only this tenant's; NULL: all */
 	const char *after; /* relay id or tenant pubkey; NULL: from the top */
 	int64_t limit; /* 0: no limit */
+	int with_drafts; /* invoices: Stripe's drafts too */
 };
 enum dbrc db_tenant_list(struct db *, struct arena *,
     const struct list_filter *, struct tenant **, size_t *n);
@@ -365,47 +387,50 @@ enum dbrc db_tenant_set_nwc(struct db *, const char *pubkey,
 enum dbrc db_tenant_mark_billing(struct db *, const char *pubkey,
     int64_t now);
 
-/* db_relay.c */
-enum relay_flag {
-	RF_POLICY_PUBLIC_JOIN,
-	RF_POLICY_STRIP_SIGNATURES,
-	RF_GROUPS_ENABLED,
-	RF_MANAGEMENT_ENABLED,
-	RF_BLOSSOM_ENABLED,
-	RF_LIVEKIT_ENABLED,
-	RF_PUSH_ENABLED,
-	RF_POLICY_PUBLIC_READ,
-	RF_POLICY_PUBLIC_WRITE,
-	RF_MEMBERS_CAN_INVITE,
-	RF__MAX
-};
-/* Column and JSON name of each flag, and its value for a new relay. */
-extern const char *const relay_flag_names[RF__MAX];
-extern const int relay_flag_defaults[RF__MAX];
-
+/* db_relay.c: the relay table (0001, 0004); see db_table.h */
+#define RELAY_TABLE(K, C) \
+	K(id,				TEXT,	JSON,	NEW,	0) \
+	C(tenant,			TEXT,	JSON,	NEW,	0) \
+	C(schema,			TEXT,	JSON,	NEW,	0) \
+	C(subdomain,			TEXT,	JSON,	NEW,	0) \
+	C(plan,				TEXT,	JSON,	EDIT,	0) \
+	C(status,			TEXT,	JSON,	SYS,	0) \
+	C(synced,			BIT,	JSON,	SYS,	0) \
+	C(sync_error,			TEXT,	JSON,	SYS,	0) \
+	C(info_name,			TEXT,	JSON,	EDIT,	100) \
+	C(info_icon,			TEXT,	JSON,	EDIT,	2048) \
+	C(info_description,		TEXT,	JSON,	EDIT,	1000) \
+	C(policy_public_join,		BIT,	JSON,	EDIT,	0) \
+	C(policy_strip_signatures,	BIT,	JSON,	EDIT,	0) \
+	C(groups_enabled,		BIT,	JSON,	EDIT,	0) \
+	C(management_enabled,		BIT,	JSON,	EDIT,	0) \
+	C(blossom_enabled,		BIT,	JSON,	EDIT,	0) \
+	C(livekit_enabled,		BIT,	JSON,	EDIT,	0) \
+	C(push_enabled,			BIT,	JSON,	EDIT,	0) \
+	C(policy_public_read,		BIT,	JSON,	EDIT,	0) \
+	C(policy_public_write,		BIT,	JSON,	EDIT,	0) \
+	C(members_can_invite,		BIT,	JSON,	EDIT,	1) \
+	C(created_at,			INT,	JSON,	NEW,	0) \
+	C(updated_at,			INT,	HIDDEN,	EDIT,	0) \
+	C(version,			INT,	HIDDEN,	SYS,	0) \
+	C(zooid_created,		BIT,	HIDDEN,	SYS,	0) \
+	C(sync_failures,		INT,	HIDDEN,	SYS,	0) \
+	C(sync_retry_at,		OINT,	HIDDEN,	SYS,	0)
+/*
+ * id: 32 hex, also the relay's id on zooid; status: relay_statuses;
+ * version is bumped by every change zooid must see; zooid_created: zooid
+ * has accepted the relay once; sync_failures in a row, the next try at
+ * sync_retry_at. The sealed key is never read with the row.
+ */
 struct relay {
-	const char *id; /* 32 hex, also the relay's id on zooid */
-	const char *tenant;
-	const char *schema;
-	const char *subdomain;
-	const char *plan;
-	const char *status; /* active, inactive, delinquent */
-	int synced;
-	const char *sync_error;
-	const char *info_name;
-	const char *info_icon;
-	const char *info_description;
-	int flag[RF__MAX];
-	int64_t created_at;
-	int64_t version; /* bumped by every change zooid must see */
-	int zooid_created; /* zooid has accepted this relay once */
+	TABLE_MEMBERS(RELAY_TABLE)
 };
+extern const struct table relay_table;
 
 /* A relay due for a zooid sync, with what the worker needs. */
 struct relay_sync {
 	struct relay r;
 	const char *secret_sealed;
-	int64_t failures; /* consecutive failed syncs */
 };
 enum dbrc db_relay_get(struct db *, struct arena *, const char *id,
     struct relay *);
@@ -413,10 +438,11 @@ enum dbrc db_relay_list(struct db *, struct arena *,
     const struct list_filter *, struct relay **, size_t *n);
 enum dbrc db_relay_each(struct db *, struct arena *scratch,
     const struct list_filter *, db_each_fn, void *arg);
+/* Insert the NEW and EDIT columns (created_at, updated_at set). */
 enum dbrc db_relay_insert(struct db *, const struct relay *,
-    const char *secret_sealed, int64_t now);
-/* Write plan, info and flags; marks the relay unsynced. */
-enum dbrc db_relay_update(struct db *, const struct relay *, int64_t now);
+    const char *secret_sealed);
+/* Write the EDIT columns (updated_at set); marks the relay unsynced. */
+enum dbrc db_relay_update(struct db *, const struct relay *);
 enum dbrc db_relay_set_status(struct db *, const char *id,
     const char *status, int64_t now);
 /* 1 if taken, 0 if free, -1 on error. */
@@ -652,32 +678,46 @@ struct invoice_line {
 	int64_t voided_at; /* -1: none */
 };
 
+/* The invoice mirror (0001, 0002, 0004); see db_table.h. */
+#define INVOICE_TABLE(K, C) \
+	K(id,				TEXT,	JSON,	NEW,	0) \
+	C(tenant,			TEXT,	JSON,	NEW,	0) \
+	C(status,			TEXT,	JSON,	NEW,	0) \
+	C(currency,			TEXT,	JSON,	NEW,	0) \
+	C(amount_due,			INT,	JSON,	NEW,	0) \
+	C(amount_paid,			INT,	JSON,	NEW,	0) \
+	C(period_start,			OINT,	JSON,	NEW,	0) \
+	C(period_end,			OINT,	JSON,	NEW,	0) \
+	C(created_at,			INT,	JSON,	NEW,	0) \
+	C(due_date,			OINT,	JSON,	NEW,	0) \
+	C(paid_at,			OINT,	JSON,	NEW,	0) \
+	C(paid_via,			OTEXT,	JSON,	SYS,	0) \
+	C(hosted_invoice_url,		OTEXT,	JSON,	NEW,	0) \
+	C(voided_at,			OINT,	JSON,	NEW,	0) \
+	C(subscription_id,		OTEXT,	HIDDEN,	NEW,	0) \
+	C(paid_out_of_band,		BIT,	HIDDEN,	NEW,	0) \
+	C(attempt_count,		INT,	HIDDEN,	NEW,	0) \
+	C(billing_reason,		OTEXT,	HIDDEN,	NEW,	0) \
+	C(checked_at,			OINT,	HIDDEN,	SYS,	0) \
+	C(payment_due_sent_at,		OINT,	HIDDEN,	SYS,	0) \
+	C(updated_at,			INT,	HIDDEN,	NEW,	0)
+/*
+ * id: Stripe's in_...; status: invoice_statuses; paid_via: stripe, nwc,
+ * lightning or NULL; checked_at: POST /invoices/:id/reconcile asked.
+ */
 struct invoice {
-	const char *id; /* in_... */
-	const char *tenant;
-	const char *status; /* draft, open, paid, void, uncollectible */
-	const char *currency;
-	int64_t amount_due, amount_paid;
-	int64_t period_start, period_end; /* -1: unknown */
-	int64_t created_at;
-	int64_t due_date, paid_at, voided_at; /* -1: none */
-	const char *paid_via; /* stripe, nwc, lightning or NULL */
-	const char *hosted_invoice_url; /* NULL: none */
-	const char *subscription_id; /* NULL: none */
-	int paid_out_of_band;
-	int64_t attempt_count;
-	const char *billing_reason; /* NULL: unknown */
-	int64_t checked_at; /* POST /invoices/:id/reconcile asked; -1 never */
+	TABLE_MEMBERS(INVOICE_TABLE)
 	/* The lines Stripe sent with it; the mirror's stay when not known. */
 	const struct invoice_line *lines;
 	size_t nlines;
 	int lines_known;
 };
+extern const struct table invoice_table;
 enum dbrc db_invoice_get(struct db *, struct arena *, const char *id,
     struct invoice *);
-/* A tenant's invoices (all of them when tenant is NULL), newest first. */
-enum dbrc db_invoice_list(struct db *, struct arena *, const char *tenant,
-    int with_drafts, int64_t limit, struct invoice **, size_t *n);
+/* f's invoices (f->tenant's, drafts if asked), newest first; no after. */
+enum dbrc db_invoice_list(struct db *, struct arena *,
+    const struct list_filter *, struct invoice **, size_t *n);
 /*
  * Upsert from what Stripe says. The status never moves backwards (draft
  * < open < uncollectible < paid, void; paid and void are final), so a

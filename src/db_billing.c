@@ -11,12 +11,6 @@
 #include "db.h"
 
 static void
-tenant_row(struct arena *a, sqlite3_stmt *s, void *row)
-{
-	db_tenant_row(a, s, row);
-}
-
-static void
 text_row(struct arena *a, sqlite3_stmt *s, void *row)
 {
 	*(const char **)row = db_col_text(a, s, 0);
@@ -27,7 +21,7 @@ db_tenant_by_customer(struct db *db, struct arena *a, const char *customer,
     struct tenant *t)
 {
 	return db_row1(db, a, db_query(db, STMT_TENANT_BY_CUSTOMER,
-	    DBV_T(customer)), tenant_row, t);
+	    DBV_T(customer)), tenant_table.read, t);
 }
 
 static void

@@ -9,38 +9,6 @@
 
 #include "db.h"
 
-/* INVOICE_COLUMNS (db_sql.c) from column off. */
-static void
-invoice_cols(struct arena *a, sqlite3_stmt *s, int off, struct invoice *i)
-{
-	i->id = db_col_text(a, s, off + 0);
-	i->tenant = db_col_text(a, s, off + 1);
-	i->status = db_col_text(a, s, off + 2);
-	i->currency = db_col_text(a, s, off + 3);
-	i->amount_due = sqlite3_column_int64(s, off + 4);
-	i->amount_paid = sqlite3_column_int64(s, off + 5);
-	i->period_start = db_col_opt(s, off + 6);
-	i->period_end = db_col_opt(s, off + 7);
-	i->created_at = sqlite3_column_int64(s, off + 8);
-	i->due_date = db_col_opt(s, off + 9);
-	i->paid_at = db_col_opt(s, off + 10);
-	i->voided_at = db_col_opt(s, off + 11);
-	i->paid_via = db_col_textn(a, s, off + 12);
-	i->hosted_invoice_url = db_col_textn(a, s, off + 13);
-	i->subscription_id = db_col_textn(a, s, off + 14);
-	i->paid_out_of_band = sqlite3_column_int(s, off + 15);
-	i->attempt_count = sqlite3_column_int64(s, off + 16);
-	i->billing_reason = db_col_textn(a, s, off + 17);
-	i->checked_at = db_col_opt(s, off + 18);
-}
-#define INVOICE_NCOLUMNS 19
-
-static void
-invoice_row(struct arena *a, sqlite3_stmt *s, void *row)
-{
-	invoice_cols(a, s, 0, row);
-}
-
 /* GUARD_COLUMNS (db_sql.c) from column off; all NULL: no guard. */
 static void
 guard_cols(struct arena *a, sqlite3_stmt *s, int off, struct nwc_guard *g)
@@ -67,8 +35,8 @@ autopay_row(struct arena *a, sqlite3_stmt *s, void *row)
 {
 	struct autopay *p = row;
 
-	invoice_cols(a, s, 0, &p->inv);
-	guard_cols(a, s, INVOICE_NCOLUMNS, &p->g);
+	table_read(a, s, 0, &invoice_table, &p->inv);
+	guard_cols(a, s, (int)invoice_table.ncol, &p->g);
 }
 
 enum dbrc
@@ -76,17 +44,17 @@ db_invoice_get(struct db *db, struct arena *a, const char *id,
     struct invoice *i)
 {
 	return db_row1(db, a, db_query(db, STMT_INVOICE_GET, DBV_T(id)),
-	    invoice_row, i);
+	    invoice_table.read, i);
 }
 
 enum dbrc
-db_invoice_list(struct db *db, struct arena *a, const char *tenant,
-    int with_drafts, int64_t limit, struct invoice **out, size_t *n)
+db_invoice_list(struct db *db, struct arena *a, const struct list_filter *f,
+    struct invoice **out, size_t *n)
 {
-	return db_rows(db, a, db_query(db, tenant != NULL ?
-	    STMT_INVOICE_LIST_TENANT : STMT_INVOICE_LIST_ALL, DBV_T(tenant),
-	    DBV_I(with_drafts != 0), DBV_I(limit)), sizeof(**out), invoice_row,
-	    out, n);
+	return db_rows(db, a, db_query(db, f->tenant != NULL ?
+	    STMT_INVOICE_LIST_TENANT : STMT_INVOICE_LIST_ALL, DBV_T(f->tenant),
+	    DBV_I(f->with_drafts != 0), DBV_I(f->limit > 0 ? f->limit :
+	    INT64_MAX)), sizeof(**out), invoice_table.read, out, n);
 }
 
 /* Inside the caller's transaction, like every invoice write. */
@@ -94,17 +62,13 @@ enum dbrc
 db_invoice_put(struct db *db, const struct invoice *i, int64_t now)
 {
 	const struct invoice_line *l;
+	struct invoice row = *i;
 	enum dbrc rc;
 	size_t k;
 
-	rc = db_write(db, STMT_INVOICE_PUT, DBV_T(i->id), DBV_T(i->tenant),
-	    DBV_T(i->status), DBV_T(i->currency), DBV_I(i->amount_due),
-	    DBV_I(i->amount_paid), DBV_OI(i->period_start),
-	    DBV_OI(i->period_end), DBV_I(i->created_at), DBV_OI(i->due_date),
-	    DBV_OI(i->paid_at), DBV_OI(i->voided_at),
-	    DBV_T(i->hosted_invoice_url), DBV_T(i->subscription_id),
-	    DBV_I(i->paid_out_of_band != 0), DBV_I(i->attempt_count),
-	    DBV_T(i->billing_reason), DBV_I(now));
+	row.updated_at = now;
+	rc = db_write_row_v(db, STMT_INVOICE_PUT, &invoice_table, &row, NULL,
+	    0);
 	if (rc != DB_OK || !i->lines_known)
 		return rc;
 	rc = db_write(db, STMT_INVOICE_LINES_CLEAR, DBV_T(i->id));
@@ -164,7 +128,7 @@ db_invoice_due_dm(struct db *db, struct arena *a, int64_t recent_since,
     struct invoice **out, size_t *n)
 {
 	return db_rows(db, a, db_query(db, STMT_INVOICE_DUE_DM,
-	    DBV_I(recent_since)), sizeof(**out), invoice_row, out, n);
+	    DBV_I(recent_since)), sizeof(**out), invoice_table.read, out, n);
 }
 
 enum dbrc

@@ -5,74 +5,11 @@
 
 #include "db.h"
 
-const char *const relay_flag_names[RF__MAX] = {
-	[RF_POLICY_PUBLIC_JOIN] = "policy_public_join",
-	[RF_POLICY_STRIP_SIGNATURES] = "policy_strip_signatures",
-	[RF_GROUPS_ENABLED] = "groups_enabled",
-	[RF_MANAGEMENT_ENABLED] = "management_enabled",
-	[RF_BLOSSOM_ENABLED] = "blossom_enabled",
-	[RF_LIVEKIT_ENABLED] = "livekit_enabled",
-	[RF_PUSH_ENABLED] = "push_enabled",
-	[RF_POLICY_PUBLIC_READ] = "policy_public_read",
-	[RF_POLICY_PUBLIC_WRITE] = "policy_public_write",
-	[RF_MEMBERS_CAN_INVITE] = "members_can_invite",
-};
-
-/* As the schema's column defaults (0001, 0004). */
-const int relay_flag_defaults[RF__MAX] = {
-	[RF_MEMBERS_CAN_INVITE] = 1,
-};
-
-/* Columns in the order of RELAY_COLUMNS (db_sql.c). */
-static void
-relay_row(struct arena *a, sqlite3_stmt *s, struct relay *r)
-{
-	int i;
-
-	r->id = db_col_text(a, s, 0);
-	r->tenant = db_col_text(a, s, 1);
-	r->schema = db_col_text(a, s, 2);
-	r->subdomain = db_col_text(a, s, 3);
-	r->plan = db_col_text(a, s, 4);
-	r->status = db_col_text(a, s, 5);
-	r->synced = sqlite3_column_int(s, 6);
-	r->sync_error = db_col_text(a, s, 7);
-	r->info_name = db_col_text(a, s, 8);
-	r->info_icon = db_col_text(a, s, 9);
-	r->info_description = db_col_text(a, s, 10);
-	for (i = 0; i < RF__MAX; i++)
-		r->flag[i] = sqlite3_column_int(s, 11 + i);
-	r->created_at = sqlite3_column_int64(s, 11 + RF__MAX);
-	r->version = sqlite3_column_int64(s, 12 + RF__MAX);
-	r->zooid_created = sqlite3_column_int(s, 13 + RF__MAX);
-}
-
-/* Columns after RELAY_COLUMNS in the sync query. */
-#define RELAY_NCOLUMNS (14 + RF__MAX)
-
 enum dbrc
 db_relay_get(struct db *db, struct arena *a, const char *id, struct relay *r)
 {
-	sqlite3_stmt *s;
-	enum dbrc rc;
-
-	if ((s = db_stmt(db, STMT_RELAY_GET)) == NULL)
-		return DB_ERROR;
-	if (db_bind_text(s, 1, id) == -1)
-		return db_fail(db, s, __func__);
-	if ((rc = db_step(db, s)) == DB_ROW) {
-		relay_row(a, s, r);
-		rc = DB_OK;
-	} else if (rc == DB_DONE)
-		rc = DB_NOTFOUND;
-	db_reset(s);
-	return rc;
-}
-
-static void
-relay_row_v(struct arena *a, sqlite3_stmt *s, void *row)
-{
-	relay_row(a, s, row);
+	return db_row1(db, a, db_query(db, STMT_RELAY_GET, DBV_T(id)),
+	    relay_table.read, r);
 }
 
 /* The bound statement listing f's relays; DB_NOTFOUND: no relay is after. */
@@ -108,7 +45,7 @@ db_relay_list(struct db *db, struct arena *a, const struct list_filter *f,
 	*out = NULL;
 	if ((rc = relay_list_stmt(db, f, &s)) != DB_OK)
 		return rc;
-	return db_rows(db, a, s, sizeof(**out), relay_row_v, out, n);
+	return db_rows(db, a, s, sizeof(**out), relay_table.read, out, n);
 }
 
 enum dbrc
@@ -121,62 +58,23 @@ db_relay_each(struct db *db, struct arena *scratch,
 
 	if ((rc = relay_list_stmt(db, f, &s)) != DB_OK)
 		return rc;
-	return db_each(db, scratch, s, relay_row_v, &row, fn, arg);
+	return db_each(db, scratch, s, relay_table.read, &row, fn, arg);
 }
 
 enum dbrc
-db_relay_insert(struct db *db, const struct relay *r, const char *sealed,
-    int64_t now)
+db_relay_insert(struct db *db, const struct relay *r, const char *sealed)
 {
-	sqlite3_stmt *s;
-	enum dbrc rc;
-	int i, bad;
-
-	if ((s = db_stmt(db, STMT_RELAY_INSERT)) == NULL)
-		return DB_ERROR;
-	bad = db_bind_text(s, 1, r->id) == -1 ||
-	    db_bind_text(s, 2, r->tenant) == -1 ||
-	    db_bind_text(s, 3, r->subdomain) == -1 ||
-	    db_bind_text(s, 4, r->schema) == -1 ||
-	    db_bind_text(s, 5, r->plan) == -1 ||
-	    db_bind_text(s, 6, sealed) == -1 ||
-	    db_bind_text(s, 7, r->info_name) == -1 ||
-	    db_bind_text(s, 8, r->info_icon) == -1 ||
-	    db_bind_text(s, 9, r->info_description) == -1 ||
-	    db_bind_int(s, 10, now) == -1;
-	for (i = 0; i < RF__MAX; i++)
-		bad |= db_bind_int(s, 11 + i, r->flag[i]) == -1;
-	if (bad)
-		return db_fail(db, s, __func__);
-	if ((rc = db_step(db, s)) == DB_DONE)
-		rc = DB_OK;
-	db_reset(s);
-	return rc;
+	return db_write_row(db, STMT_RELAY_INSERT, &relay_table, r,
+	    DBV_AS(":secret_sealed", DBV_T(sealed)));
 }
 
 enum dbrc
-db_relay_update(struct db *db, const struct relay *r, int64_t now)
+db_relay_update(struct db *db, const struct relay *r)
 {
-	sqlite3_stmt *s;
 	enum dbrc rc;
-	int i, bad;
 
-	if ((s = db_stmt(db, STMT_RELAY_UPDATE)) == NULL)
-		return DB_ERROR;
-	bad = db_bind_text(s, 1, r->id) == -1 ||
-	    db_bind_text(s, 2, r->plan) == -1 ||
-	    db_bind_text(s, 3, r->info_name) == -1 ||
-	    db_bind_text(s, 4, r->info_icon) == -1 ||
-	    db_bind_text(s, 5, r->info_description) == -1 ||
-	    db_bind_int(s, 6, now) == -1;
-	for (i = 0; i < RF__MAX; i++)
-		bad |= db_bind_int(s, 7 + i, r->flag[i]) == -1;
-	if (bad)
-		return db_fail(db, s, __func__);
-	if ((rc = db_step(db, s)) == DB_DONE)
-		rc = sqlite3_changes(db->h) == 1 ? DB_OK : DB_NOTFOUND;
-	db_reset(s);
-	return rc;
+	rc = db_write_row_v(db, STMT_RELAY_UPDATE, &relay_table, r, NULL, 0);
+	return rc == DB_DONE ? DB_NOTFOUND : rc;
 }
 
 enum dbrc
@@ -216,9 +114,8 @@ db_relay_sync_due(struct db *db, struct arena *a, int64_t now,
 		return db_fail(db, s, __func__);
 	while ((rc = db_step(db, s)) == DB_ROW) {
 		v = arena_grow(a, v, *n, &cap, sizeof(*v));
-		relay_row(a, s, &v[*n].r);
-		v[*n].secret_sealed = db_col_text(a, s, RELAY_NCOLUMNS);
-		v[*n].failures = sqlite3_column_int64(s, RELAY_NCOLUMNS + 1);
+		table_read(a, s, 0, &relay_table, &v[*n].r);
+		v[*n].secret_sealed = db_col_text(a, s, (int)relay_table.ncol);
 		(*n)++;
 	}
 	db_reset(s);

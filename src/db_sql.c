@@ -22,12 +22,7 @@ const char *const stmts[STMT__MAX] = {
 	    "SELECT id, name, amount, members, blossom, livekit, "
 	    "stripe_price_setting, hidden FROM plan WHERE id = ?1",
 
-#define TENANT_COLUMNS "pubkey, created_at, stripe_customer_id, " \
-	"stripe_subscription_id, past_due_at, nwc_url_sealed IS NOT NULL, " \
-	"nwc_error, subscription_status, delinquent_at, " \
-	"subscription_generation, stripe_write_seq, billing_marked_at, " \
-	"stripe_payment_method_id, stripe_error, churned_at, " \
-	"billing_reconciled_at"
+#define TENANT_COLUMNS TABLE_COLUMNS(TENANT_TABLE)
 	[STMT_TENANT_GET] =
 	    "SELECT " TENANT_COLUMNS " FROM tenant WHERE pubkey = ?1",
 	[STMT_TENANT_LIST] =
@@ -44,8 +39,8 @@ const char *const stmts[STMT__MAX] = {
 	[STMT_TENANT_CREATED] =
 	    "SELECT created_at FROM tenant WHERE pubkey = ?1",
 	[STMT_TENANT_INSERT] =
-	    "INSERT INTO tenant (pubkey, created_at, stripe_customer_id) "
-	    "VALUES (?1, ?2, ?3) ON CONFLICT (pubkey) DO NOTHING",
+	    "INSERT INTO tenant " TABLE_INSERT(TENANT_TABLE) " "
+	    "ON CONFLICT (pubkey) DO NOTHING",
 	[STMT_TENANT_SET_NWC] =
 	    "UPDATE tenant SET nwc_url_sealed = ?2, nwc_error = '' "
 	    "WHERE pubkey = ?1",
@@ -54,14 +49,7 @@ const char *const stmts[STMT__MAX] = {
 	    "UPDATE tenant SET billing_marked_at = "
 	    "max(?2, coalesce(billing_marked_at, 0) + 1) WHERE pubkey = ?1",
 
-/* The flags in the order of enum relay_flag (db.h). */
-#define RELAY_FLAG_COLUMNS "policy_public_join, policy_strip_signatures, " \
-	"groups_enabled, management_enabled, blossom_enabled, " \
-	"livekit_enabled, push_enabled, policy_public_read, " \
-	"policy_public_write, members_can_invite"
-#define RELAY_COLUMNS "id, tenant, schema, subdomain, plan, status, " \
-	"synced, sync_error, info_name, info_icon, info_description, " \
-	RELAY_FLAG_COLUMNS ", created_at, version, zooid_created"
+#define RELAY_COLUMNS TABLE_COLUMNS(RELAY_TABLE)
 	[STMT_RELAY_GET] =
 	    "SELECT " RELAY_COLUMNS " FROM relay WHERE id = ?1",
 	[STMT_RELAY_LIST] =
@@ -82,22 +70,14 @@ const char *const stmts[STMT__MAX] = {
 	[STMT_RELAY_CREATED] =
 	    "SELECT created_at FROM relay WHERE id = ?1",
 	[STMT_RELAY_INSERT] =
-	    "INSERT INTO relay (id, tenant, subdomain, schema, plan, "
-	    "secret_sealed, info_name, info_icon, info_description, "
-	    "created_at, updated_at, " RELAY_FLAG_COLUMNS ") "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, "
-	    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+	    "INSERT INTO relay (" TABLE_INSERT_COLS(RELAY_TABLE) ", "
+	    "secret_sealed) VALUES (" TABLE_INSERT_VALUES(RELAY_TABLE) ", "
+	    ":secret_sealed)",
 	/* A change resets the retry budget (workers.md §1). */
 	[STMT_RELAY_UPDATE] =
-	    "UPDATE relay SET plan = ?2, info_name = ?3, info_icon = ?4, "
-	    "info_description = ?5, updated_at = ?6, "
-	    "policy_public_join = ?7, policy_strip_signatures = ?8, "
-	    "groups_enabled = ?9, management_enabled = ?10, "
-	    "blossom_enabled = ?11, livekit_enabled = ?12, push_enabled = ?13, "
-	    "policy_public_read = ?14, policy_public_write = ?15, "
-	    "members_can_invite = ?16, "
-	    "synced = 0, version = version + 1, sync_failures = 0, "
-	    "sync_retry_at = NULL WHERE id = ?1",
+	    "UPDATE relay SET synced = 0, version = version + 1, "
+	    "sync_failures = 0, sync_retry_at = NULL"
+	    TABLE_UPDATE(RELAY_TABLE) " WHERE id = :id",
 	[STMT_RELAY_SET_STATUS] =
 	    "UPDATE relay SET status = ?2, updated_at = ?3, synced = 0, "
 	    "version = version + 1, sync_failures = 0, sync_retry_at = NULL "
@@ -109,7 +89,7 @@ const char *const stmts[STMT__MAX] = {
 
 	/* The partial index relay_unsynced keeps this cheap at any size. */
 	[STMT_RELAY_SYNC_DUE] =
-	    "SELECT " RELAY_COLUMNS ", secret_sealed, sync_failures "
+	    "SELECT " RELAY_COLUMNS ", secret_sealed "
 	    "FROM relay WHERE synced = 0 "
 	    "AND (sync_retry_at IS NULL OR sync_retry_at <= ?1) "
 	    "AND (sync_failures < ?2 OR ?3) AND (?4 IS NULL OR id = ?4) "
@@ -316,11 +296,8 @@ const char *const stmts[STMT__MAX] = {
 	    "FROM revenue_by_month WHERE month >= ?1",
 
 	/* --- billing: invoices, bolt11s, the NWC guard (db_invoice.c) --- */
-#define INVOICE_COLUMNS "i.id, i.tenant, i.status, i.currency, " \
-	"i.amount_due, i.amount_paid, i.period_start, i.period_end, " \
-	"i.created_at, i.due_date, i.paid_at, i.voided_at, i.paid_via, " \
-	"i.hosted_invoice_url, i.subscription_id, i.paid_out_of_band, " \
-	"i.attempt_count, i.billing_reason, i.checked_at"
+#define COL_ALIAS "i."
+#define INVOICE_COLUMNS TABLE_COLUMNS_AS(INVOICE_TABLE)
 	[STMT_INVOICE_GET] =
 	    "SELECT " INVOICE_COLUMNS " FROM invoice i WHERE i.id = ?1",
 	[STMT_INVOICE_LIST_TENANT] =
@@ -337,11 +314,11 @@ const char *const stmts[STMT__MAX] = {
 	 */
 #define INVOICE_RANK(x) "CASE " x " WHEN 'draft' THEN 0 WHEN 'open' " \
 	"THEN 1 WHEN 'uncollectible' THEN 2 ELSE 3 END"
-#define INVOICE_PAID_VIA "CASE WHEN ?3 <> 'paid' THEN NULL " \
-	"WHEN ?15 = 0 THEN 'stripe' " \
+#define INVOICE_PAID_VIA "CASE WHEN :status <> 'paid' THEN NULL " \
+	"WHEN :paid_out_of_band = 0 THEN 'stripe' " \
 	"WHEN EXISTS (SELECT 1 FROM invoice_nwc_payment g " \
-	"WHERE g.invoice_id = ?1 AND g.state = 'paid') THEN 'nwc' " \
-	"WHEN EXISTS (SELECT 1 FROM bolt11 b WHERE b.invoice_id = ?1 " \
+	"WHERE g.invoice_id = :id AND g.state = 'paid') THEN 'nwc' " \
+	"WHEN EXISTS (SELECT 1 FROM bolt11 b WHERE b.invoice_id = :id " \
 	"AND b.settled_at IS NOT NULL) THEN 'lightning' END"
 	[STMT_INVOICE_CHECKED] =
 	    "UPDATE invoice SET checked_at = ?2 WHERE id = ?1",
@@ -360,12 +337,9 @@ const char *const stmts[STMT__MAX] = {
 	    "JOIN invoice i ON i.id = l.invoice_id "
 	    "WHERE l.invoice_id = ?1 ORDER BY l.position",
 	[STMT_INVOICE_PUT] =
-	    "INSERT INTO invoice (id, tenant, status, currency, amount_due, "
-	    "amount_paid, period_start, period_end, created_at, due_date, "
-	    "paid_at, voided_at, hosted_invoice_url, subscription_id, "
-	    "paid_out_of_band, attempt_count, billing_reason, paid_via, "
-	    "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-	    "?11, ?12, ?13, ?14, ?15, ?16, ?17, " INVOICE_PAID_VIA ", ?18) "
+	    "INSERT INTO invoice (" TABLE_INSERT_COLS(INVOICE_TABLE) ", "
+	    "paid_via) VALUES (" TABLE_INSERT_VALUES(INVOICE_TABLE) ", "
+	    INVOICE_PAID_VIA ") "
 	    "ON CONFLICT (id) DO UPDATE SET status = excluded.status, "
 	    "currency = excluded.currency, amount_due = excluded.amount_due, "
 	    "amount_paid = excluded.amount_paid, "

@@ -19,24 +19,6 @@
 
 #define TIME_MAX 253402300799LL /* 9999-12-31: a sane unix time */
 
-static const char *const sub_statuses[] = { "incomplete",
-	"incomplete_expired", "trialing", "active", "past_due", "canceled",
-	"unpaid", "paused" };
-static const char *const invoice_statuses[] = { "draft", "open", "paid",
-	"void", "uncollectible" };
-
-/* s if it is one of the n words, as the static word; NULL otherwise. */
-static const char *
-word_of(const char *s, const char *const *words, size_t n)
-{
-	size_t i;
-
-	for (i = 0; s != NULL && i < n; i++)
-		if (strcmp(s, words[i]) == 0)
-			return words[i];
-	return NULL;
-}
-
 int
 stripe_sub_is_over(const char *status)
 {
@@ -111,8 +93,7 @@ stripe_sub_parse(struct arena *a, struct json_object *o, struct stripe_sub *s,
 		return -1;
 	*why = "the subscription has an unknown status";
 	if (json_get_str(o, "status", 32, &st, NULL) != JGET_OK ||
-	    (s->status = word_of(st, sub_statuses, nitems(sub_statuses))) ==
-	    NULL)
+	    (s->status = db_word(WORDS_SUBSCRIPTION_STATUS, st)) == NULL)
 		return -1;
 	if (json_get_str(member_obj(o, "metadata"), "tenant_pubkey", 64, &st,
 	    NULL) == JGET_OK && strlen(st) == 64 && is_lower_hex(st, 64))
@@ -264,8 +245,7 @@ invoice_parse(struct arena *a, struct json_object *o, struct invoice *inv,
 		return -1;
 	*why = "the invoice has an unknown status";
 	if (json_get_str(o, "status", 32, &st, NULL) != JGET_OK ||
-	    (inv->status = word_of(st, invoice_statuses,
-	    nitems(invoice_statuses))) == NULL)
+	    (inv->status = db_word(WORDS_INVOICE_STATUS, st)) == NULL)
 		return -1;
 	*why = "the invoice's currency is not three lower-case letters";
 	if (json_get_str(o, "currency", 3, &st, NULL) != JGET_OK ||

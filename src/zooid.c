@@ -180,18 +180,18 @@ zooid_relay_body(const struct config *cfg, const struct relay *r,
 	jadd(b, "info", o);
 
 	o = jobj();
-	jadd_bool(o, "public_join", r->flag[RF_POLICY_PUBLIC_JOIN]);
-	jadd_bool(o, "strip_signatures", r->flag[RF_POLICY_STRIP_SIGNATURES]);
+	jadd_bool(o, "public_join", r->policy_public_join);
+	jadd_bool(o, "strip_signatures", r->policy_strip_signatures);
 	/* zooid of July 2026 on (§0.2 era E); older ones ignore them. */
-	jadd_bool(o, "public_read", r->flag[RF_POLICY_PUBLIC_READ]);
-	jadd_bool(o, "public_write", r->flag[RF_POLICY_PUBLIC_WRITE]);
+	jadd_bool(o, "public_read", r->policy_public_read);
+	jadd_bool(o, "public_write", r->policy_public_write);
 	jadd(b, "policy", o);
-	jadd(b, "groups", section_enabled(r->flag[RF_GROUPS_ENABLED]));
-	jadd(b, "management", section_enabled(r->flag[RF_MANAGEMENT_ENABLED]));
-	jadd(b, "push", section_enabled(r->flag[RF_PUSH_ENABLED]));
+	jadd(b, "groups", section_enabled(r->groups_enabled));
+	jadd(b, "management", section_enabled(r->management_enabled));
+	jadd(b, "push", section_enabled(r->push_enabled));
 
 	/* Caravel #69: S3 keys go under key_prefix = schema (§3.1). */
-	o = section_enabled(r->flag[RF_BLOSSOM_ENABLED]);
+	o = section_enabled(r->blossom_enabled);
 	endpoint = setting(&a, cfg, CFG_BLOSSOM_S3_ENDPOINT);
 	region = setting(&a, cfg, CFG_BLOSSOM_S3_REGION);
 	bucket = setting(&a, cfg, CFG_BLOSSOM_S3_BUCKET);
@@ -217,7 +217,7 @@ zooid_relay_body(const struct config *cfg, const struct relay *r,
 	lkurl = setting(&a, cfg, CFG_LIVEKIT_URL);
 	lkkey = setting(&a, cfg, CFG_LIVEKIT_API_KEY);
 	lksecret = setting(&a, cfg, CFG_LIVEKIT_API_SECRET);
-	lk = r->flag[RF_LIVEKIT_ENABLED] && lkurl[0] != '\0' &&
+	lk = r->livekit_enabled && lkurl[0] != '\0' &&
 	    lkkey[0] != '\0' && lksecret[0] != '\0';
 	o = jobj();
 	jadd_str(o, "server_url", lk ? lkurl : "");
@@ -235,7 +235,7 @@ zooid_relay_body(const struct config *cfg, const struct relay *r,
 	jadd(roles, "owner", owner);
 	/* The role zooid gives every member; its pubkeys are not read. */
 	o = jobj();
-	jadd_bool(o, "can_invite", r->flag[RF_MEMBERS_CAN_INVITE]);
+	jadd_bool(o, "can_invite", r->members_can_invite);
 	jadd(roles, "member", o);
 	jadd(b, "roles", roles);
 

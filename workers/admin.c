@@ -260,7 +260,8 @@ static int
 cmd_tenants(struct admin *a, int argc, char **argv)
 {
 	struct arena ar = { NULL };
-	struct list_filter all = { NULL, NULL, 0 }, mine = { NULL, NULL, 0 };
+	struct list_filter all = { NULL, NULL, 0, 0 };
+	struct list_filter mine = { NULL, NULL, 0, 0 };
 	struct tenant *t;
 	struct relay *rl;
 	size_t i, n, nr;
@@ -292,7 +293,7 @@ static int
 cmd_relays(struct admin *a, int argc, char **argv)
 {
 	struct arena ar = { NULL };
-	struct list_filter f = { NULL, NULL, 0 };
+	struct list_filter f = { NULL, NULL, 0, 0 };
 	struct relay *rl;
 	size_t i, n;
 	int rc = 1;
@@ -444,6 +445,7 @@ money(struct arena *ar, int64_t minor)
 static int
 cmd_invoices(struct admin *a, int argc, char **argv)
 {
+	struct list_filter f = { NULL, NULL, 1000, 1 };
 	struct arena ar = { NULL };
 	struct invoice *v;
 	char pk[65];
@@ -456,8 +458,8 @@ cmd_invoices(struct admin *a, int argc, char **argv)
 	}
 	if (argc == 2 && pubkey_arg(argv[1], pk) == -1)
 		return 2;
-	if (db_invoice_list(a->db, &ar, argc == 2 ? pk : NULL, 1, 1000, &v,
-	    &n) != DB_OK)
+	f.tenant = argc == 2 ? pk : NULL;
+	if (db_invoice_list(a->db, &ar, &f, &v, &n) != DB_OK)
 		goto out;
 	printf("%-28s  %-13s  %14s  %-9s  %-10s  %s\n", "INVOICE", "STATUS",
 	    "AMOUNT", "PAID VIA", "CREATED", "TENANT");
@@ -617,6 +619,56 @@ out:
 	return rc;
 }
 
+/* What show prints: every column of one row, as its table names them. */
+static const struct {
+	const char *kind;
+	const struct table *t;
+	enum stmt get; /* by key */
+} shown[] = {
+	{ "invoice", &invoice_table, STMT_INVOICE_GET },
+	{ "relay", &relay_table, STMT_RELAY_GET },
+	{ "tenant", &tenant_table, STMT_TENANT_GET },
+};
+
+/* show relay|tenant|invoice KEY: one row, every column. */
+static int
+cmd_show(struct admin *a, int argc, char **argv)
+{
+	struct arena ar = { NULL };
+	const char *key;
+	char pk[65];
+	size_t i;
+	void *row;
+	enum dbrc rc;
+
+	for (i = 0; argc == 3 && i < nitems(shown); i++)
+		if (strcmp(argv[1], shown[i].kind) == 0)
+			break;
+	if (argc != 3 || i == nitems(shown)) {
+		fprintf(stderr, "usage: caravel-admin show relay|tenant|invoice "
+		    "KEY\n");
+		return 2;
+	}
+	key = argv[2];
+	/* A tenant also by npub; hex as stored, a valid point or not. */
+	if (shown[i].t == &tenant_table && !(strlen(key) == 64 &&
+	    is_lower_hex(key, 64))) {
+		if (pubkey_arg(key, pk) == -1)
+			return 2;
+		key = pk;
+	}
+	row = arena_alloc(&ar, shown[i].t->size);
+	rc = db_row1(a->db, &ar, db_query(a->db, shown[i].get, DBV_T(key)),
+	    shown[i].t->read, row);
+	if (rc == DB_OK)
+		table_print(stdout, shown[i].t, row);
+	else if (rc == DB_NOTFOUND)
+		fprintf(stderr, "caravel-admin: no %s has the key \"%.70s\"\n",
+		    shown[i].kind, key);
+	arena_free(&ar);
+	return rc == DB_OK ? 0 : 1;
+}
+
 static const struct command commands[] = {
 	{ "activity", cmd_activity, 1,
 	    "RELAY-ID [LIMIT]: a relay's activity, newest first" },
@@ -643,6 +695,8 @@ static const struct command commands[] = {
 	    "[--since YYYY-MM]: collected per month and way of payment" },
 	{ "status", cmd_status, 1,
 	    "workers' last passes, queues and money owed, for a person" },
+	{ "show", cmd_show, 1,
+	    "relay|tenant|invoice KEY: every column of one row" },
 	{ "stripe-events", cmd_stripe_events, 1,
 	    "[LIMIT]: webhook events received and what each changed" },
 	{ "tenants", cmd_tenants, 1, "tenants, newest first" },

@@ -88,9 +88,9 @@ record(struct infra *in, const struct relay_sync *rs, enum zooid_rc rc,
 			d = db_activity_add(db, rs->r.tenant, "caravel-infra",
 			    now, "complete_relay_sync", "relay", rs->r.id);
 	} else {
-		retry = rs->failures + 1 >= SYNC_MAX_FAILURES ? 0 :
+		retry = rs->r.sync_failures + 1 >= SYNC_MAX_FAILURES ? 0 :
 		    now + worker_backoff(SYNC_BACKOFF_BASE, SYNC_BACKOFF_CAP,
-		    rs->failures + 1);
+		    rs->r.sync_failures + 1);
 		d = db_relay_sync_fail(db, rs->r.id, err, retry);
 		if (d == DB_OK)
 			d = db_activity_add(db, rs->r.tenant, "caravel-infra",

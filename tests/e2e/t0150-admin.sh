@@ -1,6 +1,7 @@
 #!/bin/sh
 # t0150-admin.sh: caravel-admin answers an operator's common questions
-# (tenants, relays, a relay's activity) from the same SQLite file, and
+# (tenants, relays, one row whole, a relay's activity) from the same
+# SQLite file, and
 # check-config masks secrets and names a bad variable.
 
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
@@ -46,6 +47,28 @@ admin relays "$PK_B"
 check "relays TENANT: only that tenant's" sh -c "! grep -q alpha '$T/admin.out'"
 admin relays not-a-pubkey
 check "relays with a bad pubkey: usage, exit 2" test "$admin_rc" -eq 2
+
+# show: every column of one row, named as the table (db.h) names them;
+# the sealed key is not among them.
+admin show relay "$RID"
+check "show relay: exit 0" test "$admin_rc" -eq 0
+check "show relay: hidden columns too, failures and version" sh -c \
+    "grep -Eq '^sync_failures +2$' '$T/admin.out' &&
+    grep -Eq '^version +1$' '$T/admin.out'"
+check "show relay: times as dates" \
+    grep -Eq '^created_at +1796000100  \(2026-[0-9-]+ [0-9:]+ UTC\)$' \
+    "$T/admin.out"
+check "show relay: a flag as yes/no, no secret" sh -c \
+    "grep -Eq '^policy_public_join +no$' '$T/admin.out' &&
+    ! grep -q secret '$T/admin.out'"
+admin show tenant "$PK_B"
+check "show tenant: no customer, no wallet" sh -c \
+    "grep -Eq '^stripe_customer_id +-$' '$T/admin.out' &&
+    grep -Eq '^nwc_is_set +no$' '$T/admin.out'"
+admin show relay "$PK_B"
+check "show of a key that names nothing: exit 1" test "$admin_rc" -eq 1
+admin show plan free
+check "show of an unknown kind: usage, exit 2" test "$admin_rc" -eq 2
 
 admin activity "$RID"
 check "activity: exit 0" test "$admin_rc" -eq 0

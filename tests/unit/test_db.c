@@ -14,6 +14,7 @@
 
 #include "core.h"
 #include "db.h"
+#include "json.h"
 #include "testlib.h"
 
 static char *dir;
@@ -186,7 +187,7 @@ count_relay(const void *row, void *arg)
 /* db_relay_each hands over one row at a time, newest first, and stops. */
 START_TEST(rows_one_at_a_time)
 {
-	struct list_filter f = { NULL, NULL, 0 };
+	struct list_filter f = { NULL, NULL, 0, 0 };
 	struct arena scratch = { NULL };
 	struct db *db;
 	int n = 0;
@@ -248,6 +249,237 @@ START_TEST(checkpoints_restart_the_log)
 	write_tenant(db, 4);
 	ck_assert_int_lt(db->wal_frames, 6);
 	db_close(reader);
+	db_close(db);
+}
+END_TEST
+
+/* Columns of the schema that no table row names: only sealed secrets. */
+static const char *const unread[] = { "relay.secret_sealed",
+	"tenant.nwc_url_sealed" };
+
+static int
+unread_column(const char *table, const char *col)
+{
+	char name[128];
+	size_t i;
+
+	snprintf(name, sizeof(name), "%s.%s", table, col);
+	for (i = 0; i < nitems(unread); i++)
+		if (strcmp(name, unread[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Each table row (db.h) against the migrated schema: the column exists,
+ * TEXT or INTEGER as its type says, NOT NULL unless it may be NULL, a
+ * flag's bound is its DEFAULT; and every column of the schema is a row
+ * (or a sealed secret, never read with the rest).
+ */
+START_TEST(tables_match_the_schema)
+{
+	static const struct table *const tables[] = { &relay_table,
+		&tenant_table, &invoice_table };
+	const struct table *t;
+	const struct col *c;
+	sqlite3_stmt *st;
+	const char *name, *type, *dflt;
+	struct db *db;
+	size_t i, j, seen;
+	int notnull, hidden;
+
+	ck_assert_ptr_nonnull(db = fresh());
+	for (i = 0; i < nitems(tables); i++) {
+		t = tables[i];
+		ck_assert_int_eq(sqlite3_prepare_v2(db->h, "SELECT name, type, "
+		    "\"notnull\", dflt_value, hidden FROM pragma_table_xinfo(?1)",
+		    -1, &st, NULL), SQLITE_OK);
+		sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
+		seen = 0;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			name = (const char *)sqlite3_column_text(st, 0);
+			type = (const char *)sqlite3_column_text(st, 1);
+			notnull = sqlite3_column_int(st, 2);
+			dflt = (const char *)sqlite3_column_text(st, 3);
+			hidden = sqlite3_column_int(st, 4);
+			if ((c = table_col(t, name)) == NULL) {
+				ck_assert_msg(unread_column(t->name, name),
+				    "%s.%s has no row in its table (db.h)",
+				    t->name, name);
+				continue;
+			}
+			seen++;
+			ck_assert_msg(strcmp(type, c->type == COL_TEXT ||
+			    c->type == COL_OTEXT ? "TEXT" : "INTEGER") == 0,
+			    "%s.%s is %s", t->name, name, type);
+			/*
+			 * A generated column (hidden 2, 3) is never NULL; an
+			 * OTEXT may be NOT NULL DEFAULT '' ("" is none).
+			 */
+			if (c->type == COL_OTEXT && notnull)
+				ck_assert_msg(dflt != NULL && strcmp(dflt,
+				    "''") == 0, "%s.%s", t->name, name);
+			else
+				ck_assert_msg(notnull || hidden >= 2 ?
+				    c->type != COL_OINT && c->type !=
+				    COL_OTEXT : c->type == COL_OINT ||
+				    c->type == COL_OTEXT, "%s.%s: NOT NULL and "
+				    "the row's type disagree", t->name, name);
+			if (c->type == COL_BIT && c->set != COL_SYS)
+				ck_assert_msg(dflt != NULL && atoll(dflt) ==
+				    c->bound, "%s.%s: DEFAULT %s, row %lld",
+				    t->name, name, dflt != NULL ? dflt : "none",
+				    (long long)c->bound);
+		}
+		sqlite3_finalize(st);
+		ck_assert_msg(seen == t->ncol, "%s: %zu of %zu rows are columns",
+		    t->name, seen, t->ncol);
+		for (j = 0; j < t->ncol; j++)
+			ck_assert_ptr_eq(table_col(t, t->col[j].name),
+			    &t->col[j]);
+	}
+	db_close(db);
+}
+END_TEST
+
+/* The quoted words of "column IN (...)" in the table's CREATE text. */
+static size_t
+check_words(struct db *db, const char *table, const char *column,
+    char words[16][32])
+{
+	sqlite3_stmt *st;
+	const char *sql, *p;
+	char pat[80];
+	size_t n = 0, len;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(db->h, "SELECT sql FROM "
+	    "sqlite_master WHERE type = 'table' AND name = ?1", -1, &st, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	sql = (const char *)sqlite3_column_text(st, 0);
+	snprintf(pat, sizeof(pat), "%s IN (", column);
+	/* The column's own name, not the end of a longer one. */
+	for (p = sql; (p = strstr(p, pat)) != NULL; p++)
+		if (p == sql || (p[-1] != '_' && (p[-1] < 'a' || p[-1] > 'z')))
+			break;
+	ck_assert_msg(p != NULL, "%s.%s has no CHECK (... IN (...))", table,
+	    column);
+	for (p += strlen(pat); *p != ')'; p++) {
+		if (*p != '\'')
+			continue;
+		len = strcspn(p + 1, "'");
+		ck_assert_uint_lt(n, 16);
+		ck_assert_uint_lt(len, 32);
+		memcpy(words[n], p + 1, len);
+		words[n++][len] = '\0';
+		p += len + 1;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* C's word lists (db_table.c) are the schema's CHECK lists, word for word. */
+START_TEST(words_match_the_checks)
+{
+	char words[16][32];
+	const struct db_words *w;
+	struct db *db;
+	size_t i, j, n;
+
+	ck_assert_ptr_nonnull(db = fresh());
+	for (i = 0; i < WORDS__MAX; i++) {
+		w = &db_words[i];
+		ck_assert_ptr_nonnull(w->table);
+		n = check_words(db, w->table, w->column, words);
+		ck_assert_msg(n == w->n, "%s.%s: the schema has %zu words, C %zu",
+		    w->table, w->column, n, w->n);
+		for (j = 0; j < n; j++)
+			ck_assert_msg(db_word((enum words)i, words[j]) != NULL,
+			    "%s.%s: C lacks '%s'", w->table, w->column,
+			    words[j]);
+	}
+	ck_assert_ptr_null(db_word(WORDS_RELAY_STATUS, "paused"));
+	db_close(db);
+}
+END_TEST
+
+/*
+ * A relay written through the table's binds reads back the same, column
+ * by column, and its JSON text and json-c object say the same.
+ */
+START_TEST(rows_round_trip)
+{
+	struct arena a = { NULL };
+	struct relay in, out;
+	struct sbuf b = { NULL, 0, 0 };
+	struct json_object *text, *obj;
+	const struct col *c;
+	struct db *db;
+	size_t i;
+
+	ck_assert_ptr_nonnull(db = fresh());
+	ck_assert_int_eq(db_tenant_insert(db, "0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef", 7, NULL), DB_OK);
+	memset(&in, 0, sizeof(in));
+	for (i = 0; i < relay_table.ncol; i++) {
+		c = &relay_table.col[i];
+		if (c->type == COL_TEXT)
+			col_set_text(c, &in, "");
+		else if (c->type == COL_BIT)
+			col_set_int(c, &in, !c->bound);
+	}
+	in.id = "00112233445566778899aabbccddeeff";
+	in.tenant = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+	    "abcdef";
+	in.schema = "round_00112233";
+	in.subdomain = "round";
+	in.plan = "basic";
+	in.info_name = "Ро\"und";
+	in.info_icon = "https://example.com/i.png";
+	in.info_description = "line\none";
+	in.created_at = 11;
+	in.updated_at = 12;
+	ck_assert_int_eq(db_relay_insert(db, &in, "sealed"), DB_OK);
+	ck_assert_int_eq(db_relay_get(db, &a, in.id, &out), DB_OK);
+	for (i = 0; i < relay_table.ncol; i++) {
+		c = &relay_table.col[i];
+		if (c->set == COL_SYS)
+			continue;
+		if (c->type == COL_TEXT)
+			ck_assert_str_eq(col_text(c, &out), col_text(c, &in));
+		else
+			ck_assert_msg(col_int(c, &out) == col_int(c, &in),
+			    "%s", c->name);
+	}
+	ck_assert_str_eq(out.status, "active");
+	ck_assert_int_eq(out.version, 1);
+	ck_assert_int_eq(out.sync_retry_at, -1);
+	/* The owner's update writes EDIT columns only. */
+	out.plan = "free";
+	out.members_can_invite = !out.members_can_invite;
+	out.subdomain = "moved";
+	out.updated_at = 13;
+	ck_assert_int_eq(db_relay_update(db, &out), DB_OK);
+	ck_assert_int_eq(db_relay_get(db, &a, in.id, &out), DB_OK);
+	ck_assert_str_eq(out.plan, "free");
+	ck_assert_int_eq(out.members_can_invite, !in.members_can_invite);
+	ck_assert_str_eq(out.subdomain, "round");
+	ck_assert_int_eq(out.version, 2);
+	ck_assert_int_eq(out.updated_at, 13);
+
+	sbuf_add(&b, "{", 1);
+	table_json(&b, &relay_table, &out);
+	sbuf_add(&b, "}", 1);
+	ck_assert_ptr_nonnull(text = json_parse_object(b.p, b.len));
+	table_jobj(obj = jobj(), &relay_table, &out);
+	ck_assert_msg(json_object_equal(text, obj), "%s", b.p);
+	ck_assert_int_eq(json_object_object_length(text), 22);
+	ck_assert(!json_object_object_get_ex(text, "version", NULL));
+	json_object_put(text);
+	json_object_put(obj);
+	sbuf_release(&b);
+	arena_free(&a);
 	db_close(db);
 }
 END_TEST
@@ -517,6 +749,9 @@ main(void)
 	tcase_add_test(tc, plans_are_seeded);
 	tcase_add_test(tc, rows_one_at_a_time);
 	tcase_add_test(tc, checkpoints_restart_the_log);
+	tcase_add_test(tc, tables_match_the_schema);
+	tcase_add_test(tc, words_match_the_checks);
+	tcase_add_test(tc, rows_round_trip);
 	tcase_add_test(tc, constraints_refuse_bad_rows);
 	tcase_add_test(tc, views_answer);
 	tcase_add_test(tc, writers_take_turns);

@@ -145,7 +145,7 @@ START_TEST(create_and_patch)
 	base_config(&c);
 	s3_config(&c, 1);
 	relay_n(&r, 1, id, schema, sub);
-	r.flag[RF_LIVEKIT_ENABLED] = 1;
+	r.livekit_enabled = 1;
 	client(&z, API_SK);
 	b = zooid_relay_body(&c, &r, RELAY_SK);
 	ck_assert_int_eq(zooid_relay_create(&z, id, b, &st, &err), ZOOID_OK);

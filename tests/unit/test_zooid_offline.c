@@ -80,10 +80,10 @@ relay_n(struct relay *r, unsigned int n, char id[33], char schema[32],
 	r->info_name = "My space";
 	r->info_icon = "https://x.example/i.png";
 	r->info_description = "A \"quoted\" place";
-	r->flag[RF_POLICY_PUBLIC_JOIN] = 1;
-	r->flag[RF_GROUPS_ENABLED] = 1;
-	r->flag[RF_MANAGEMENT_ENABLED] = 1;
-	r->flag[RF_BLOSSOM_ENABLED] = 1;
+	r->policy_public_join = 1;
+	r->groups_enabled = 1;
+	r->management_enabled = 1;
+	r->blossom_enabled = 1;
 }
 
 const char *
@@ -190,16 +190,16 @@ START_TEST(body_exact)
 	s3_config(&c, 1);
 	relay_n(&r, 2, id, schema, sub);
 	r.status = "delinquent";
-	r.flag[RF_POLICY_PUBLIC_JOIN] = 0;
-	r.flag[RF_POLICY_STRIP_SIGNATURES] = 1;
-	r.flag[RF_GROUPS_ENABLED] = 0;
-	r.flag[RF_MANAGEMENT_ENABLED] = 0;
-	r.flag[RF_BLOSSOM_ENABLED] = 0;
-	r.flag[RF_LIVEKIT_ENABLED] = 1;
-	r.flag[RF_PUSH_ENABLED] = 1;
-	r.flag[RF_POLICY_PUBLIC_READ] = 1;
-	r.flag[RF_POLICY_PUBLIC_WRITE] = 1;
-	r.flag[RF_MEMBERS_CAN_INVITE] = 1;
+	r.policy_public_join = 0;
+	r.policy_strip_signatures = 1;
+	r.groups_enabled = 0;
+	r.management_enabled = 0;
+	r.blossom_enabled = 0;
+	r.livekit_enabled = 1;
+	r.push_enabled = 1;
+	r.policy_public_read = 1;
+	r.policy_public_write = 1;
+	r.members_can_invite = 1;
 	b = zooid_relay_body(&c, &r, NULL);
 	ck_assert_str_eq(json_text(b, NULL), body_s3);
 	ck_assert_uint_eq(leaves(b, ""), 29);
@@ -230,7 +230,7 @@ START_TEST(body_variants)
 	/* S3 without an endpoint; livekit wanted but a setting is blank. */
 	s3_config(&c, 0);
 	cset(&c, CFG_LIVEKIT_API_SECRET, "  ");
-	r.flag[RF_LIVEKIT_ENABLED] = 1;
+	r.livekit_enabled = 1;
 	r.status = "active";
 	b = zooid_relay_body(&c, &r, NULL);
 	ck_assert_ptr_null(at(b, "blossom", "s3", "endpoint"));
@@ -258,7 +258,7 @@ START_TEST(body_variants)
 	json_object_put(b);
 
 	/* Livekit settings present but the relay has it off: empty. */
-	r.flag[RF_LIVEKIT_ENABLED] = 0;
+	r.livekit_enabled = 0;
 	b = zooid_relay_body(&c, &r, NULL);
 	ck_assert_str_eq(at(b, "livekit", "api_key", NULL), "");
 	json_object_put(b);
