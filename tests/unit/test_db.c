@@ -416,7 +416,7 @@ START_TEST(rows_round_trip)
 	struct json_object *text, *obj;
 	const struct col *c;
 	struct db *db;
-	size_t i;
+	size_t i, shown;
 
 	ck_assert_ptr_nonnull(db = fresh());
 	ck_assert_int_eq(db_tenant_insert(db, "0123456789abcdef0123456789abcdef"
@@ -474,7 +474,10 @@ START_TEST(rows_round_trip)
 	ck_assert_ptr_nonnull(text = json_parse_object(b.p, b.len));
 	table_jobj(obj = jobj(), &relay_table, &out);
 	ck_assert_msg(json_object_equal(text, obj), "%s", b.p);
-	ck_assert_int_eq(json_object_object_length(text), 22);
+	for (i = 0, shown = 0; i < relay_table.ncol; i++)
+		shown += relay_table.col[i].shown == COL_JSON;
+	ck_assert_int_eq(json_object_object_length(text), shown);
+	ck_assert_int_ge(shown, 22); /* api.md §4's Relay, less host */
 	ck_assert(!json_object_object_get_ex(text, "version", NULL));
 	json_object_put(text);
 	json_object_put(obj);
