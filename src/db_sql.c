@@ -1,6 +1,7 @@
 /*
  * db_sql.c: every SQL statement Caravel runs, constant and parameterised
- * (?N). tests/unit/test_db.c prepares each one against the migrated schema.
+ * (?N; :name where a table's columns are bound by name, db_table.h).
+ * tests/unit/test_db.c prepares each one against the migrated schema.
  */
 #include "config.h"
 
