@@ -207,8 +207,8 @@ invoices_items(struct req *r, struct resp *w)
 		jadd_str(o, "tenant_pubkey", v[i].tenant);
 		jadd_null(o, "relay_id");
 		jadd_opt_str(o, "plan_id", plan_of_price(r, plans, np,
-		    v[i].price));
-		jadd_opt_str(o, "stripe_price_id", v[i].price);
+		    v[i].stripe_price_id));
+		jadd_opt_str(o, "stripe_price_id", v[i].stripe_price_id);
 		jadd_opt_int(o, "quantity", v[i].quantity);
 		jadd_int(o, "amount", v[i].amount);
 		jadd_str(o, "description", v[i].description);

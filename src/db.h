@@ -666,17 +666,27 @@ enum dbrc db_revenue(struct db *, struct arena *, const char *since_month,
 
 /* db_invoice.c: the invoice mirror, bolt11s and the NWC guard */
 /* One line of an invoice as Stripe lists it (GET /invoices/:id/items). */
+#define INVOICE_ITEM_TABLE(K, C) \
+	K(id,				TEXT,	JSON,	NEW,	0) \
+	C(invoice_id,			TEXT,	JSON,	NEW,	0) \
+	C(position,			INT,	HIDDEN,	NEW,	0) \
+	C(stripe_price_id,		OTEXT,	JSON,	NEW,	0) \
+	C(quantity,			OINT,	JSON,	NEW,	0) \
+	C(amount,			INT,	JSON,	NEW,	0) \
+	C(description,			TEXT,	JSON,	NEW,	0) \
+	C(period_start,			OINT,	JSON,	NEW,	0) \
+	C(period_end,			OINT,	JSON,	NEW,	0)
+/*
+ * id: il_..., or what Stripe gave; position: Stripe's order; amount in
+ * cents, negative for a credit; description cleaned of control characters.
+ */
 struct invoice_line {
-	const char *id; /* il_..., or what Stripe gave */
-	const char *price; /* price_..., or NULL */
-	int64_t quantity; /* -1: none */
-	int64_t amount; /* cents; negative for a credit */
-	const char *description; /* cleaned: no control characters */
-	int64_t period_start, period_end; /* -1: unknown */
+	TABLE_MEMBERS(INVOICE_ITEM_TABLE)
 	/* From the invoice, when read back: */
-	const char *invoice_id, *tenant;
+	const char *tenant;
 	int64_t voided_at; /* -1: none */
 };
+extern const struct table invoice_item_table;
 
 /* The invoice mirror (0001, 0002, 0004); see db_table.h. */
 #define INVOICE_TABLE(K, C) \
@@ -741,17 +751,26 @@ enum dbrc db_invoice_due_dm(struct db *, struct arena *, int64_t recent_since,
 enum dbrc db_invoice_set_due_sent(struct db *, const char *id, int64_t now);
 
 /* An NWC auto-payment guard row (workers.md §2.3). */
+#define NWC_GUARD_TABLE(K, C) \
+	K(invoice_id,			TEXT,	HIDDEN,	NEW,	0) \
+	C(state,			TEXT,	HIDDEN,	NEW,	0) \
+	C(msats,			OINT,	HIDDEN,	SYS,	0) \
+	C(bolt11,			OTEXT,	HIDDEN,	SYS,	0) \
+	C(payment_hash,			OTEXT,	HIDDEN,	SYS,	0) \
+	C(expires_at,			OINT,	HIDDEN,	SYS,	0) \
+	C(attempts,			INT,	HIDDEN,	NEW,	0) \
+	C(retry_at,			OINT,	HIDDEN,	SYS,	0) \
+	C(error,			TEXT,	HIDDEN,	SYS,	0) \
+	C(created_at,			INT,	HIDDEN,	NEW,	0) \
+	C(updated_at,			INT,	HIDDEN,	NEW,	0)
+/*
+ * The table invoice_nwc_payment. state: guard_states; msats -1 and
+ * bolt11 NULL until make_invoice is recorded.
+ */
 struct nwc_guard {
-	const char *invoice_id;
-	const char *state; /* pending, paid, failed */
-	int64_t msats; /* -1: not yet */
-	const char *bolt11; /* NULL: make_invoice not recorded */
-	const char *payment_hash;
-	int64_t expires_at; /* -1 */
-	int64_t attempts;
-	int64_t retry_at; /* -1 */
-	const char *error;
+	TABLE_MEMBERS(NWC_GUARD_TABLE)
 };
+extern const struct table nwc_guard_table;
 /* Work of the auto-pay duty: an open invoice of a tenant with a wallet. */
 struct autopay {
 	struct invoice inv;
@@ -788,17 +807,22 @@ enum dbrc db_guard_retry_tenant(struct db *, const char *tenant, int64_t now);
 enum dbrc db_guard_failed(struct db *, const char *invoice_id,
     const char *error, int64_t retry_at, int64_t now);
 
+#define BOLT11_TABLE(K, C) \
+	K(payment_hash,			TEXT,	JSON,	NEW,	0) \
+	C(invoice_id,			TEXT,	JSON,	NEW,	0) \
+	C(bolt11,			TEXT,	JSON,	NEW,	0) \
+	C(msats,			INT,	JSON,	NEW,	0) \
+	C(created_at,			INT,	JSON,	NEW,	0) \
+	C(expires_at,			INT,	JSON,	NEW,	0) \
+	C(settled_at,			OINT,	JSON,	SYS,	0) \
+	C(checked_at,			OINT,	HIDDEN,	SYS,	0)
+/* A bolt11 the platform wallet issued for an invoice (manual Lightning). */
 struct bolt11_row {
-	const char *payment_hash;
-	const char *invoice_id;
-	const char *bolt11;
-	int64_t msats;
-	int64_t created_at, expires_at;
-	int64_t settled_at; /* -1 */
-	int64_t checked_at; /* -1 */
+	TABLE_MEMBERS(BOLT11_TABLE)
 	const char *tenant; /* the invoice's (db_bolt11_check_due) */
 	const char *invoice_status;
 };
+extern const struct table bolt11_table;
 /* The invoice's newest bolt11 with tenant and invoice_status. */
 enum dbrc db_bolt11_newest(struct db *, struct arena *, const char *invoice_id,
     struct bolt11_row *);

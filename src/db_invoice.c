@@ -9,34 +9,18 @@
 
 #include "db.h"
 
-/* GUARD_COLUMNS (db_sql.c) from column off; all NULL: no guard. */
-static void
-guard_cols(struct arena *a, sqlite3_stmt *s, int off, struct nwc_guard *g)
-{
-	g->invoice_id = db_col_textn(a, s, off + 0);
-	g->state = db_col_textn(a, s, off + 1);
-	g->msats = db_col_opt(s, off + 2);
-	g->bolt11 = db_col_textn(a, s, off + 3);
-	g->payment_hash = db_col_textn(a, s, off + 4);
-	g->expires_at = db_col_opt(s, off + 5);
-	g->attempts = sqlite3_column_int64(s, off + 6);
-	g->retry_at = db_col_opt(s, off + 7);
-	g->error = db_col_text(a, s, off + 8);
-}
-
-static void
-guard_row(struct arena *a, sqlite3_stmt *s, void *row)
-{
-	guard_cols(a, s, 0, row);
-}
-
 static void
 autopay_row(struct arena *a, sqlite3_stmt *s, void *row)
 {
 	struct autopay *p = row;
 
+	int off = (int)invoice_table.ncol;
+
 	table_read(a, s, 0, &invoice_table, &p->inv);
-	guard_cols(a, s, (int)invoice_table.ncol, &p->g);
+	table_read(a, s, off, &nwc_guard_table, &p->g);
+	/* The open invoices of the third part have no guard (all NULL). */
+	if (sqlite3_column_type(s, off) == SQLITE_NULL)
+		p->g.invoice_id = p->g.state = NULL;
 }
 
 enum dbrc
@@ -61,7 +45,7 @@ db_invoice_list(struct db *db, struct arena *a, const struct list_filter *f,
 enum dbrc
 db_invoice_put(struct db *db, const struct invoice *i, int64_t now)
 {
-	const struct invoice_line *l;
+	struct invoice_line l;
 	struct invoice row = *i;
 	enum dbrc rc;
 	size_t k;
@@ -73,12 +57,11 @@ db_invoice_put(struct db *db, const struct invoice *i, int64_t now)
 		return rc;
 	rc = db_write(db, STMT_INVOICE_LINES_CLEAR, DBV_T(i->id));
 	for (k = 0; k < i->nlines && (rc == DB_OK || rc == DB_DONE); k++) {
-		l = &i->lines[k];
-		rc = db_write(db, STMT_INVOICE_LINE_PUT, DBV_T(l->id),
-		    DBV_T(i->id), DBV_I(k), DBV_T(l->price),
-		    DBV_OI(l->quantity), DBV_I(l->amount),
-		    DBV_T(l->description), DBV_OI(l->period_start),
-		    DBV_OI(l->period_end));
+		l = i->lines[k];
+		l.invoice_id = i->id;
+		l.position = (int64_t)k;
+		rc = db_write_row_v(db, STMT_INVOICE_LINE_PUT, &invoice_item_table,
+		    &l, NULL, 0);
 	}
 	return rc == DB_DONE ? DB_OK : rc;
 }
@@ -87,17 +70,11 @@ static void
 line_row(struct arena *a, sqlite3_stmt *s, void *row)
 {
 	struct invoice_line *l = row;
+	int off = (int)invoice_item_table.ncol;
 
-	l->id = db_col_text(a, s, 0);
-	l->price = db_col_textn(a, s, 1);
-	l->quantity = db_col_opt(s, 2);
-	l->amount = sqlite3_column_int64(s, 3);
-	l->description = db_col_text(a, s, 4);
-	l->period_start = db_col_opt(s, 5);
-	l->period_end = db_col_opt(s, 6);
-	l->invoice_id = db_col_text(a, s, 7);
-	l->tenant = db_col_text(a, s, 8);
-	l->voided_at = db_col_opt(s, 9);
+	table_read(a, s, 0, &invoice_item_table, l);
+	l->tenant = db_col_text(a, s, off);
+	l->voided_at = db_col_opt(s, off + 1);
 }
 
 enum dbrc
@@ -150,7 +127,7 @@ db_guard_get(struct db *db, struct arena *a, const char *invoice_id,
     struct nwc_guard *g)
 {
 	return db_row1(db, a, db_query(db, STMT_GUARD_GET, DBV_T(invoice_id)),
-	    guard_row, g);
+	    nwc_guard_table.read, g);
 }
 
 enum dbrc
@@ -213,17 +190,11 @@ static void
 bolt11_row(struct arena *a, sqlite3_stmt *s, void *row)
 {
 	struct bolt11_row *b = row;
+	int off = (int)bolt11_table.ncol;
 
-	b->payment_hash = db_col_text(a, s, 0);
-	b->invoice_id = db_col_text(a, s, 1);
-	b->bolt11 = db_col_text(a, s, 2);
-	b->msats = sqlite3_column_int64(s, 3);
-	b->created_at = sqlite3_column_int64(s, 4);
-	b->expires_at = sqlite3_column_int64(s, 5);
-	b->settled_at = db_col_opt(s, 6);
-	b->checked_at = db_col_opt(s, 7);
-	b->tenant = db_col_textn(a, s, 8);
-	b->invoice_status = db_col_textn(a, s, 9);
+	table_read(a, s, 0, &bolt11_table, b);
+	b->tenant = db_col_textn(a, s, off);
+	b->invoice_status = db_col_textn(a, s, off + 1);
 }
 
 enum dbrc
@@ -251,9 +222,8 @@ db_bolt11_usable(struct db *db, struct arena *a, const char *invoice_id,
 enum dbrc
 db_bolt11_insert(struct db *db, const struct bolt11_row *b)
 {
-	return db_write(db, STMT_BOLT11_INSERT, DBV_T(b->payment_hash),
-	    DBV_T(b->invoice_id), DBV_T(b->bolt11), DBV_I(b->msats),
-	    DBV_I(b->created_at), DBV_I(b->expires_at));
+	return db_write_row_v(db, STMT_BOLT11_INSERT, &bolt11_table, b, NULL,
+	    0);
 }
 
 enum dbrc

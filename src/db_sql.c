@@ -297,8 +297,7 @@ const char *const stmts[STMT__MAX] = {
 	    "FROM revenue_by_month WHERE month >= ?1",
 
 	/* --- billing: invoices, bolt11s, the NWC guard (db_invoice.c) --- */
-#define COL_ALIAS "i."
-#define INVOICE_COLUMNS TABLE_COLUMNS_AS(INVOICE_TABLE)
+#define INVOICE_COLUMNS TABLE_COLUMNS_AS(INVOICE_TABLE, i)
 	[STMT_INVOICE_GET] =
 	    "SELECT " INVOICE_COLUMNS " FROM invoice i WHERE i.id = ?1",
 	[STMT_INVOICE_LIST_TENANT] =
@@ -327,13 +326,10 @@ const char *const stmts[STMT__MAX] = {
 	    "DELETE FROM invoice_item WHERE invoice_id = ?1",
 	/* A line id twice in one list (Stripe would not) is kept once. */
 	[STMT_INVOICE_LINE_PUT] =
-	    "INSERT INTO invoice_item (id, invoice_id, position, "
-	    "stripe_price_id, quantity, amount, description, period_start, "
-	    "period_end) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+	    "INSERT INTO invoice_item " TABLE_INSERT(INVOICE_ITEM_TABLE) " "
 	    "ON CONFLICT (id) DO NOTHING",
 	[STMT_INVOICE_LINES] =
-	    "SELECT l.id, l.stripe_price_id, l.quantity, l.amount, "
-	    "l.description, l.period_start, l.period_end, l.invoice_id, "
+	    "SELECT " TABLE_COLUMNS_AS(INVOICE_ITEM_TABLE, l) ", "
 	    "i.tenant, i.voided_at FROM invoice_item l "
 	    "JOIN invoice i ON i.id = l.invoice_id "
 	    "WHERE l.invoice_id = ?1 ORDER BY l.position",
@@ -392,8 +388,7 @@ const char *const stmts[STMT__MAX] = {
 	[STMT_INVOICE_SET_DUE_SENT] =
 	    "UPDATE invoice SET payment_due_sent_at = ?2 "
 	    "WHERE id = ?1 AND payment_due_sent_at IS NULL",
-#define GUARD_COLUMNS "g.invoice_id, g.state, g.msats, g.bolt11, " \
-	"g.payment_hash, g.expires_at, g.attempts, g.retry_at, g.error"
+#define GUARD_COLUMNS TABLE_COLUMNS_AS(NWC_GUARD_TABLE, g)
 	/*
 	 * Guards left pending or due again (a failed payment after a day, a
 	 * paid one Stripe has not heard of), then open invoices of tenants
@@ -452,8 +447,7 @@ const char *const stmts[STMT__MAX] = {
 	    "UPDATE invoice_nwc_payment SET state = 'failed', error = ?2, "
 	    "retry_at = ?3, updated_at = ?4 "
 	    "WHERE invoice_id = ?1 AND state = 'pending'",
-#define BOLT11_COLUMNS "b.payment_hash, b.invoice_id, b.bolt11, b.msats, " \
-	"b.created_at, b.expires_at, b.settled_at, b.checked_at"
+#define BOLT11_COLUMNS TABLE_COLUMNS_AS(BOLT11_TABLE, b)
 	[STMT_BOLT11_NEWEST] =
 	    "SELECT " BOLT11_COLUMNS ", i.tenant, i.status FROM bolt11 b "
 	    "JOIN invoice i ON i.id = b.invoice_id WHERE b.invoice_id = ?1 "
@@ -463,10 +457,10 @@ const char *const stmts[STMT__MAX] = {
 	    "WHERE b.invoice_id = ?1 AND b.settled_at IS NULL "
 	    "AND b.expires_at > ?2 ORDER BY b.created_at DESC LIMIT 1",
 	[STMT_BOLT11_INSERT] =
-	    "INSERT INTO bolt11 (payment_hash, invoice_id, bolt11, msats, "
-	    "created_at, expires_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6 "
+	    "INSERT INTO bolt11 (" TABLE_INSERT_COLS(BOLT11_TABLE) ") "
+	    "SELECT " TABLE_INSERT_VALUES(BOLT11_TABLE) " "
 	    "WHERE NOT EXISTS (SELECT 1 FROM invoice_nwc_payment "
-	    "WHERE invoice_id = ?2 AND state IN ('pending', 'paid'))",
+	    "WHERE invoice_id = :invoice_id AND state IN ('pending', 'paid'))",
 	/*
 	 * Unsettled bolt11s not checked since ?2, whatever their invoice
 	 * became (money may come for an invoice voided meanwhile), and once

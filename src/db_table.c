@@ -11,41 +11,38 @@
 #include "db.h"
 #include "json.h"
 
-#define TABLE_COLS(S, T) T(TABLE_DESC_##S, TABLE_DESC_##S)
+/*
+ * DEFINE_TABLE(t, "name", struct S, X) makes t_table (db.h) from the rows
+ * X lists: the SQL table "name", its descriptors and its db_row_fn. The
+ * rows see the struct through TABLE_DESC_t, defined before it.
+ */
+#define DEFINE_TABLE(t, name, S, X) \
+	static const struct col t##_cols[] = { \
+		X(TABLE_DESC_##t, TABLE_DESC_##t) \
+	}; \
+	static void \
+	t##_read(struct arena *a, sqlite3_stmt *s, void *row) \
+	{ \
+		table_read(a, s, 0, &t##_table, row); \
+	} \
+	const struct table t##_table = { name, t##_cols, nitems(t##_cols), \
+		sizeof(S), t##_read }
+
 #define TABLE_DESC_relay(...) COL_DESC(struct relay, __VA_ARGS__)
+DEFINE_TABLE(relay, "relay", struct relay, RELAY_TABLE);
 #define TABLE_DESC_tenant(...) COL_DESC(struct tenant, __VA_ARGS__)
+DEFINE_TABLE(tenant, "tenant", struct tenant, TENANT_TABLE);
 #define TABLE_DESC_invoice(...) COL_DESC(struct invoice, __VA_ARGS__)
-
-static const struct col relay_cols[] = { TABLE_COLS(relay, RELAY_TABLE) };
-static const struct col tenant_cols[] = { TABLE_COLS(tenant, TENANT_TABLE) };
-static const struct col invoice_cols[] = {
-	TABLE_COLS(invoice, INVOICE_TABLE)
-};
-
-static void
-relay_read(struct arena *a, sqlite3_stmt *s, void *row)
-{
-	table_read(a, s, 0, &relay_table, row);
-}
-
-static void
-tenant_read(struct arena *a, sqlite3_stmt *s, void *row)
-{
-	table_read(a, s, 0, &tenant_table, row);
-}
-
-static void
-invoice_read(struct arena *a, sqlite3_stmt *s, void *row)
-{
-	table_read(a, s, 0, &invoice_table, row);
-}
-
-const struct table relay_table = { "relay", relay_cols, nitems(relay_cols),
-	sizeof(struct relay), relay_read };
-const struct table tenant_table = { "tenant", tenant_cols,
-	nitems(tenant_cols), sizeof(struct tenant), tenant_read };
-const struct table invoice_table = { "invoice", invoice_cols,
-	nitems(invoice_cols), sizeof(struct invoice), invoice_read };
+DEFINE_TABLE(invoice, "invoice", struct invoice, INVOICE_TABLE);
+#define TABLE_DESC_invoice_item(...) \
+	COL_DESC(struct invoice_line, __VA_ARGS__)
+DEFINE_TABLE(invoice_item, "invoice_item", struct invoice_line,
+    INVOICE_ITEM_TABLE);
+#define TABLE_DESC_nwc_guard(...) COL_DESC(struct nwc_guard, __VA_ARGS__)
+DEFINE_TABLE(nwc_guard, "invoice_nwc_payment", struct nwc_guard,
+    NWC_GUARD_TABLE);
+#define TABLE_DESC_bolt11(...) COL_DESC(struct bolt11_row, __VA_ARGS__)
+DEFINE_TABLE(bolt11, "bolt11", struct bolt11_row, BOLT11_TABLE);
 
 #define MEMBER(c, row, T) ((T *)(void *)((char *)(row) + (c)->off))
 #define CMEMBER(c, row, T) \

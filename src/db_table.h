@@ -80,10 +80,19 @@ struct table {
 #define COL_SQL_K(n, ...) #n
 #define COL_SQL_C(n, ...) ", " #n
 #define TABLE_COLUMNS(T) T(COL_SQL_K, COL_SQL_C)
-/* ... with a table alias, for joins: "i.id, i.tenant, ..." */
-#define COL_SQLA_K(n, ...) COL_ALIAS #n
-#define COL_SQLA_C(n, ...) ", " COL_ALIAS #n
-#define TABLE_COLUMNS_AS(T) T(COL_SQLA_K, COL_SQLA_C)
+/*
+ * ... with a table alias a, for joins: TABLE_COLUMNS_AS(INVOICE_TABLE, i)
+ * is "i.id, i.tenant, ...". Each alias in use has its pair of rows here.
+ */
+#define TABLE_COLUMNS_AS(T, a) T(COL_AS_##a##_K, COL_AS_##a##_C)
+#define COL_AS_b_K(n, ...) "b." #n
+#define COL_AS_b_C(n, ...) ", b." #n
+#define COL_AS_g_K(n, ...) "g." #n
+#define COL_AS_g_C(n, ...) ", g." #n
+#define COL_AS_i_K(n, ...) "i." #n
+#define COL_AS_i_C(n, ...) ", i." #n
+#define COL_AS_l_K(n, ...) "l." #n
+#define COL_AS_l_C(n, ...) ", l." #n
 /* The columns an insert writes (NEW, EDIT), and their :name values. */
 #define COL_IF_SYS(x)
 #define COL_IF_NEW(x) x

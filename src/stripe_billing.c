@@ -202,7 +202,7 @@ invoice_lines(struct arena *a, struct json_object *o, struct invoice *inv)
 		    json_get_int(l, "amount", -INT64_MAX / 4, INT64_MAX / 4,
 		    &x->amount) != JGET_OK)
 			return;
-		x->price = line_price(a, l);
+		x->stripe_price_id = line_price(a, l);
 		x->quantity = -1;
 		if (json_object_object_get_ex(l, "quantity", &v) && v != NULL &&
 		    json_get_int(l, "quantity", 0, INT32_MAX, &x->quantity) !=
