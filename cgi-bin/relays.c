@@ -776,13 +776,7 @@ relays_activity(struct req *r, struct resp *w)
 		return st_from_db(rc);
 	list = jarr();
 	for (i = 0; i < n; i++) {
-		o = jobj();
-		jadd_int(o, "id", v[i].id);
-		jadd_str(o, "tenant", v[i].tenant);
-		jadd_int(o, "created_at", v[i].created_at);
-		jadd_str(o, "activity_type", v[i].activity_type);
-		jadd_str(o, "resource_type", v[i].resource_type);
-		jadd_str(o, "resource_id", v[i].resource_id);
+		table_jobj(o = jobj(), &activity_table, &v[i]);
 		jpush(list, o);
 	}
 	w->data = jobj();

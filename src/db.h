@@ -312,15 +312,25 @@ void db_checkpoint(struct db *);
 void db_checkpoint_restart(struct db *);
 
 /* db_plan.c */
+#define PLAN_TABLE(K, C) \
+	K(id,				TEXT,	JSON,	SYS,	0) \
+	C(name,				TEXT,	JSON,	SYS,	0) \
+	C(amount,			INT,	JSON,	SYS,	0) \
+	C(members,			OINT,	JSON,	SYS,	0) \
+	C(blossom,			BOOL,	JSON,	SYS,	0) \
+	C(livekit,			BOOL,	JSON,	SYS,	0) \
+	C(stripe_price_setting,		OTEXT,	HIDDEN,	SYS,	0) \
+	C(position,			INT,	HIDDEN,	SYS,	0) \
+	C(hidden,			BIT,	HIDDEN,	SYS,	0)
+/*
+ * amount: USD cents a month; members: the member limit, -1 unlimited;
+ * stripe_price_setting: the config key of the price, or NULL; hidden: no
+ * longer offered, kept only by the relays already on it. Operators' data.
+ */
 struct plan {
-	char *id;
-	char *name;
-	int64_t amount; /* USD cents a month */
-	int64_t members; /* member limit; -1 = unlimited */
-	int blossom, livekit;
-	char *stripe_price_setting; /* config key of the price, or NULL */
-	int hidden; /* no longer offered: kept only by relays already on it */
+	TABLE_MEMBERS(PLAN_TABLE)
 };
+extern const struct table plan_table;
 /* All plans in display order; *n gets the count. */
 enum dbrc db_plan_list(struct db *, struct arena *, struct plan **, size_t *n);
 enum dbrc db_plan_get(struct db *, struct arena *, const char *id,
@@ -463,18 +473,28 @@ enum dbrc db_relay_set_created(struct db *, const char *id);
 enum dbrc db_relay_owner(struct db *, const char *id, char out[65]);
 
 /* db_outbox.c: the robot's NIP-17 DMs (workers.md §4) */
+#define DM_TABLE(K, C) \
+	K(id,				INT,	HIDDEN,	SYS,	0) \
+	C(recipient,			TEXT,	HIDDEN,	NEW,	0) \
+	C(text,				TEXT,	HIDDEN,	NEW,	0) \
+	C(dedupe_key,			OTEXT,	HIDDEN,	NEW,	0) \
+	C(status,			TEXT,	HIDDEN,	SYS,	0) \
+	C(created_at,			INT,	HIDDEN,	NEW,	0) \
+	C(attempts,			INT,	HIDDEN,	SYS,	0) \
+	C(next_attempt_at,		INT,	HIDDEN,	NEW,	0) \
+	C(last_error,			TEXT,	HIDDEN,	SYS,	0) \
+	C(wrap_json,			OTEXT,	HIDDEN,	SYS,	0) \
+	C(self_wrap_json,		OTEXT,	HIDDEN,	SYS,	0) \
+	C(sent_at,			OINT,	HIDDEN,	SYS,	0) \
+	C(failed_at,			OINT,	HIDDEN,	SYS,	0)
+/*
+ * The table dm_outbox. recipient: hex; status: dm_statuses; the wraps
+ * are NULL until built (then sent as they are, on every try).
+ */
 struct dm {
-	int64_t id;
-	const char *recipient; /* hex */
-	const char *text;
-	const char *status; /* queued, sent, failed */
-	int64_t created_at;
-	int64_t attempts;
-	const char *last_error;
-	const char *wrap_json; /* NULL until built */
-	const char *self_wrap_json;
-	int64_t sent_at; /* 0 when not sent */
+	TABLE_MEMBERS(DM_TABLE)
 };
+extern const struct table dm_table;
 /* DB_OK, or DB_DONE when dedupe_key (may be NULL) was queued before. */
 enum dbrc db_dm_queue(struct db *, const char *recipient, const char *text,
     const char *dedupe_key, int64_t now, int64_t *id);
@@ -505,22 +525,31 @@ enum dbrc db_robot_pub_put(struct db *, int kind, const char *content_hash,
     const char *event_id, int64_t now);
 
 /* db_activity.c */
+#define ACTIVITY_TABLE(K, C) \
+	K(id,				INT,	JSON,	SYS,	0) \
+	C(tenant,			TEXT,	JSON,	NEW,	0) \
+	C(created_at,			INT,	JSON,	NEW,	0) \
+	C(activity_type,		TEXT,	JSON,	NEW,	0) \
+	C(resource_type,		TEXT,	JSON,	NEW,	0) \
+	C(resource_id,			TEXT,	JSON,	NEW,	0) \
+	C(actor,			OTEXT,	HIDDEN,	NEW,	0)
+/* actor: who acted (NULL: not recorded); the types are activity_types. */
 struct activity {
-	int64_t id;
-	const char *tenant;
-	int64_t created_at;
-	const char *activity_type;
-	const char *resource_type;
-	const char *resource_id;
-	const char *actor; /* who acted (NULL: not recorded) */
+	TABLE_MEMBERS(ACTIVITY_TABLE)
 };
+extern const struct table activity_table;
 /* db_ops.c: what operators watch. */
+#define WORKER_PASS_TABLE(K, C) \
+	K(worker,			TEXT,	HIDDEN,	NEW,	0) \
+	C(started_at,			INT,	HIDDEN,	NEW,	0) \
+	C(duration_ms,			INT,	HIDDEN,	NEW,	0) \
+	C(outcome,			TEXT,	HIDDEN,	NEW,	0) \
+	C(summary,			TEXT,	HIDDEN,	NEW,	0)
+/* Each worker's last pass; worker and outcome as their word lists. */
 struct worker_pass {
-	const char *worker; /* "infra", "robot", "billing" */
-	int64_t started_at, duration_ms;
-	const char *outcome; /* "ok", "failed" */
-	const char *summary;
+	TABLE_MEMBERS(WORKER_PASS_TABLE)
 };
+extern const struct table worker_pass_table;
 struct gauges {
 	int64_t tenants, past_due, delinquent;
 	int64_t relays, unsynced, failing_sync;
@@ -618,12 +647,18 @@ enum dbrc db_relay_ids(struct db *, struct arena *, const char *tenant,
     const char *status, int paid_only, const char ***ids, size_t *n);
 
 /* A subscription create whose answer is not recorded (stripe.md §1.3). */
+#define SUBCREATE_TABLE(K, C) \
+	K(tenant,			TEXT,	HIDDEN,	NEW,	0) \
+	C(idempotency_key,		TEXT,	HIDDEN,	NEW,	0) \
+	C(form,				TEXT,	HIDDEN,	NEW,	0) \
+	C(started_at,			INT,	HIDDEN,	NEW,	0) \
+	C(attempts,			INT,	HIDDEN,	SYS,	0) \
+	C(last_error,			TEXT,	HIDDEN,	SYS,	0)
+/* The table subscription_create: the exact request, to send again. */
 struct subcreate {
-	const char *idempotency_key;
-	const char *form;
-	int64_t started_at;
-	int64_t attempts;
+	TABLE_MEMBERS(SUBCREATE_TABLE)
 };
+extern const struct table subcreate_table;
 enum dbrc db_subcreate_get(struct db *, struct arena *, const char *tenant,
     struct subcreate *);
 enum dbrc db_subcreate_put(struct db *, const char *tenant, const char *key,
@@ -633,13 +668,19 @@ enum dbrc db_subcreate_failed(struct db *, const char *tenant,
 enum dbrc db_subcreate_delete(struct db *, const char *tenant);
 
 /* Stripe webhook events (workers.md §3). */
+#define STRIPE_EVENT_TABLE(K, C) \
+	K(id,				TEXT,	HIDDEN,	NEW,	0) \
+	C(type,				TEXT,	HIDDEN,	NEW,	0) \
+	C(created,			OINT,	HIDDEN,	NEW,	0) \
+	C(received_at,			INT,	HIDDEN,	NEW,	0) \
+	C(tenant,			OTEXT,	HIDDEN,	NEW,	0) \
+	C(object_id,			OTEXT,	HIDDEN,	NEW,	0) \
+	C(effect,			TEXT,	HIDDEN,	NEW,	0)
+/* A webhook event applied: tenant NULL when none was found. */
 struct stripe_event {
-	const char *id, *type;
-	int64_t created, received_at;
-	const char *tenant; /* NULL: none found */
-	const char *object_id;
-	const char *effect;
+	TABLE_MEMBERS(STRIPE_EVENT_TABLE)
 };
+extern const struct table stripe_event_table;
 /*
  * Record an applied event with what it changed: DB_OK, or DB_CONSTRAINT
  * if the id was recorded before (the caller rolls its effect back).

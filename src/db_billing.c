@@ -184,31 +184,23 @@ db_relay_ids(struct db *db, struct arena *a, const char *tenant,
 	    sizeof(**out), text_row, out, n);
 }
 
-static void
-subcreate_row(struct arena *a, sqlite3_stmt *s, void *row)
-{
-	struct subcreate *c = row;
-
-	c->idempotency_key = db_col_text(a, s, 0);
-	c->form = db_col_text(a, s, 1);
-	c->started_at = sqlite3_column_int64(s, 2);
-	c->attempts = sqlite3_column_int64(s, 3);
-}
-
 enum dbrc
 db_subcreate_get(struct db *db, struct arena *a, const char *tenant,
     struct subcreate *c)
 {
 	return db_row1(db, a, db_query(db, STMT_SUBCREATE_GET, DBV_T(tenant)),
-	    subcreate_row, c);
+	    subcreate_table.read, c);
 }
 
 enum dbrc
 db_subcreate_put(struct db *db, const char *tenant, const char *key,
     const char *form, int64_t now)
 {
-	return db_write(db, STMT_SUBCREATE_PUT, DBV_T(tenant), DBV_T(key),
-	    DBV_T(form), DBV_I(now));
+	struct subcreate row = { .tenant = tenant, .idempotency_key = key,
+		.form = form, .started_at = now };
+
+	return db_write_row_v(db, STMT_SUBCREATE_PUT, &subcreate_table, &row,
+	    NULL, 0);
 }
 
 enum dbrc
@@ -229,23 +221,12 @@ db_stripe_event_insert(struct db *db, const char *id, const char *type,
     int64_t created, int64_t now, const char *tenant, const char *object_id,
     const char *effect)
 {
-	return db_write(db, STMT_STRIPE_EVENT_INSERT, DBV_T(id), DBV_T(type),
-	    DBV_OI(created), DBV_I(now), DBV_T(tenant), DBV_T(object_id),
-	    DBV_T(effect));
-}
+	struct stripe_event row = { .id = id, .type = type,
+		.created = created, .received_at = now, .tenant = tenant,
+		.object_id = object_id, .effect = effect };
 
-static void
-event_row(struct arena *a, sqlite3_stmt *s, void *row)
-{
-	struct stripe_event *e = row;
-
-	e->id = db_col_text(a, s, 0);
-	e->type = db_col_text(a, s, 1);
-	e->created = db_col_opt(s, 2);
-	e->received_at = sqlite3_column_int64(s, 3);
-	e->tenant = db_col_textn(a, s, 4);
-	e->object_id = db_col_textn(a, s, 5);
-	e->effect = db_col_text(a, s, 6);
+	return db_write_row_v(db, STMT_STRIPE_EVENT_INSERT,
+	    &stripe_event_table, &row, NULL, 0);
 }
 
 enum dbrc
@@ -253,7 +234,7 @@ db_stripe_event_list(struct db *db, struct arena *a, int64_t limit,
     struct stripe_event **out, size_t *n)
 {
 	return db_rows(db, a, db_query(db, STMT_STRIPE_EVENT_LIST,
-	    DBV_I(limit)), sizeof(**out), event_row, out, n);
+	    DBV_I(limit)), sizeof(**out), stripe_event_table.read, out, n);
 }
 
 struct price_row {

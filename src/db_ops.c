@@ -6,21 +6,8 @@
 enum dbrc
 db_worker_pass_put(struct db *db, const struct worker_pass *p)
 {
-	return db_write(db, STMT_WORKER_PASS_PUT, DBV_T(p->worker),
-	    DBV_I(p->started_at), DBV_I(p->duration_ms), DBV_T(p->outcome),
-	    DBV_T(p->summary));
-}
-
-static void
-pass_row(struct arena *a, sqlite3_stmt *s, void *row)
-{
-	struct worker_pass *p = row;
-
-	p->worker = db_col_text(a, s, 0);
-	p->started_at = sqlite3_column_int64(s, 1);
-	p->duration_ms = sqlite3_column_int64(s, 2);
-	p->outcome = db_col_text(a, s, 3);
-	p->summary = db_col_text(a, s, 4);
+	return db_write_row_v(db, STMT_WORKER_PASS_PUT, &worker_pass_table, p,
+	    NULL, 0);
 }
 
 enum dbrc
@@ -28,7 +15,7 @@ db_worker_pass_list(struct db *db, struct arena *a, struct worker_pass **out,
     size_t *n)
 {
 	return db_rows(db, a, db_stmt(db, STMT_WORKER_PASS_LIST), sizeof(**out),
-	    pass_row, out, n);
+	    worker_pass_table.read, out, n);
 }
 
 enum dbrc

@@ -42,67 +42,20 @@ db_dm_queue(struct db *db, const char *recipient, const char *text,
 	return rc;
 }
 
-static void
-dm_row(struct arena *a, sqlite3_stmt *s, struct dm *d)
-{
-	d->id = sqlite3_column_int64(s, 0);
-	d->recipient = db_col_text(a, s, 1);
-	d->text = db_col_text(a, s, 2);
-	d->status = db_col_text(a, s, 3);
-	d->created_at = sqlite3_column_int64(s, 4);
-	d->attempts = sqlite3_column_int64(s, 5);
-	d->last_error = db_col_text(a, s, 6);
-	d->wrap_json = sqlite3_column_type(s, 7) == SQLITE_NULL ? NULL :
-	    db_col_text(a, s, 7);
-	d->self_wrap_json = sqlite3_column_type(s, 8) == SQLITE_NULL ? NULL :
-	    db_col_text(a, s, 8);
-	d->sent_at = sqlite3_column_int64(s, 9);
-}
-
-static enum dbrc
-dm_rows(struct db *db, struct arena *a, sqlite3_stmt *s, struct dm **out,
-    size_t *n)
-{
-	struct dm *v = NULL;
-	size_t cap = 0;
-	enum dbrc rc;
-
-	*n = 0;
-	while ((rc = db_step(db, s)) == DB_ROW) {
-		v = arena_grow(a, v, *n, &cap, sizeof(*v));
-		dm_row(a, s, &v[(*n)++]);
-	}
-	db_reset(s);
-	*out = v;
-	return rc == DB_DONE ? DB_OK : rc;
-}
-
 enum dbrc
 db_dm_due(struct db *db, struct arena *a, int64_t now, int64_t limit,
     struct dm **out, size_t *n)
 {
-	sqlite3_stmt *s;
-
-	*n = 0;
-	if ((s = db_stmt(db, STMT_DM_DUE)) == NULL)
-		return DB_ERROR;
-	if (db_bind_int(s, 1, now) == -1 || db_bind_int(s, 2, limit) == -1)
-		return db_fail(db, s, __func__);
-	return dm_rows(db, a, s, out, n);
+	return db_rows(db, a, db_query(db, STMT_DM_DUE, DBV_I(now),
+	    DBV_I(limit)), sizeof(**out), dm_table.read, out, n);
 }
 
 enum dbrc
 db_dm_list(struct db *db, struct arena *a, int64_t limit, struct dm **out,
     size_t *n)
 {
-	sqlite3_stmt *s;
-
-	*n = 0;
-	if ((s = db_stmt(db, STMT_DM_LIST)) == NULL)
-		return DB_ERROR;
-	if (db_bind_int(s, 1, limit) == -1)
-		return db_fail(db, s, __func__);
-	return dm_rows(db, a, s, out, n);
+	return db_rows(db, a, db_query(db, STMT_DM_LIST, DBV_I(limit)),
+	    sizeof(**out), dm_table.read, out, n);
 }
 
 enum dbrc

@@ -17,11 +17,10 @@ const char *const stmts[STMT__MAX] = {
 	[STMT_CHECKPOINT_RESTART] = "PRAGMA wal_checkpoint(RESTART)",
 	/* 10,000 pages: about 40 MB of WAL, a safety net without cron. */
 	[STMT_PLAN_LIST] =
-	    "SELECT id, name, amount, members, blossom, livekit, "
-	    "stripe_price_setting, hidden FROM plan ORDER BY position, id",
+	    "SELECT " TABLE_COLUMNS(PLAN_TABLE) " FROM plan "
+	    "ORDER BY position, id",
 	[STMT_PLAN_GET] =
-	    "SELECT id, name, amount, members, blossom, livekit, "
-	    "stripe_price_setting, hidden FROM plan WHERE id = ?1",
+	    "SELECT " TABLE_COLUMNS(PLAN_TABLE) " FROM plan WHERE id = ?1",
 
 #define TENANT_COLUMNS TABLE_COLUMNS(TENANT_TABLE)
 	[STMT_TENANT_GET] =
@@ -110,9 +109,7 @@ const char *const stmts[STMT__MAX] = {
 	    "next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?4) "
 	    "ON CONFLICT (dedupe_key) DO NOTHING",
 	[STMT_DM_DUE] =
-	    "SELECT id, recipient, text, status, created_at, attempts, "
-	    "last_error, wrap_json, self_wrap_json, sent_at FROM dm_outbox "
-	    "WHERE status = 'queued' AND next_attempt_at <= ?1 "
+	    "SELECT " TABLE_COLUMNS(DM_TABLE) " FROM dm_outbox WHERE status = 'queued' AND next_attempt_at <= ?1 "
 	    "ORDER BY created_at, id LIMIT ?2",
 	[STMT_DM_SET_WRAPS] =
 	    "UPDATE dm_outbox SET wrap_json = ?2, self_wrap_json = ?3 "
@@ -129,9 +126,7 @@ const char *const stmts[STMT__MAX] = {
 	    "attempts = attempts + 1, last_error = ?2 "
 	    "WHERE id = ?1 AND status = 'queued'",
 	[STMT_DM_LIST] =
-	    "SELECT id, recipient, text, status, created_at, attempts, "
-	    "last_error, wrap_json, self_wrap_json, sent_at FROM dm_outbox "
-	    "ORDER BY id DESC LIMIT ?1",
+	    "SELECT " TABLE_COLUMNS(DM_TABLE) " FROM dm_outbox ORDER BY id DESC LIMIT ?1",
 	[STMT_DM_DELIVERY_PUT] =
 	    "INSERT INTO dm_delivery (dm_id, relay_url, ok, message, "
 	    "updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
@@ -158,14 +153,14 @@ const char *const stmts[STMT__MAX] = {
 	    "event_id = excluded.event_id, "
 	    "published_at = excluded.published_at",
 	[STMT_WORKER_PASS_PUT] =
-	    "INSERT INTO worker_pass (worker, started_at, duration_ms, outcome, "
-	    "summary) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (worker) DO "
+	    "INSERT INTO worker_pass " TABLE_INSERT(WORKER_PASS_TABLE) " "
+	    "ON CONFLICT (worker) DO "
 	    "UPDATE SET started_at = excluded.started_at, duration_ms = "
 	    "excluded.duration_ms, outcome = excluded.outcome, summary = "
 	    "excluded.summary",
 	[STMT_WORKER_PASS_LIST] =
-	    "SELECT worker, started_at, duration_ms, outcome, summary "
-	    "FROM worker_pass ORDER BY worker",
+	    "SELECT " TABLE_COLUMNS(WORKER_PASS_TABLE) " FROM worker_pass "
+	    "ORDER BY worker",
 	/* One row: what operators watch (caravel-admin status, /metrics). */
 	[STMT_GAUGES] =
 	    "SELECT (SELECT count(*) FROM tenant), "
@@ -180,13 +175,10 @@ const char *const stmts[STMT__MAX] = {
 	    "(SELECT coalesce(sum(amount_due - amount_paid), 0) FROM invoice "
 	    "WHERE status = 'open')",
 	[STMT_ACTIVITY_INSERT] =
-	    "INSERT INTO activity (tenant, created_at, activity_type, "
-	    "resource_type, resource_id, actor) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    "INSERT INTO activity (" TABLE_INSERT_COLS(ACTIVITY_TABLE) ") "
+	    "VALUES (" TABLE_INSERT_VALUES(ACTIVITY_TABLE) ")",
 	[STMT_ACTIVITY_LIST_RESOURCE] =
-	    "SELECT id, tenant, created_at, activity_type, resource_type, "
-	    "resource_id, actor FROM activity "
-	    "WHERE resource_type = ?1 AND resource_id = ?2 "
+	    "SELECT " TABLE_COLUMNS(ACTIVITY_TABLE) " FROM activity WHERE resource_type = ?1 AND resource_id = ?2 "
 	    "AND (?3 = 0 OR created_at < ?3) "
 	    "ORDER BY created_at DESC, id DESC LIMIT ?4",
 
@@ -269,11 +261,10 @@ const char *const stmts[STMT__MAX] = {
 	    "WHERE r.tenant = ?1 AND r.status = ?2 "
 	    "AND (?3 = 0 OR p.stripe_price_setting IS NOT NULL) ORDER BY r.id",
 	[STMT_SUBCREATE_GET] =
-	    "SELECT idempotency_key, form, started_at, attempts "
+	    "SELECT " TABLE_COLUMNS(SUBCREATE_TABLE) " "
 	    "FROM subscription_create WHERE tenant = ?1",
 	[STMT_SUBCREATE_PUT] =
-	    "INSERT INTO subscription_create (tenant, idempotency_key, form, "
-	    "started_at) VALUES (?1, ?2, ?3, ?4)",
+	    "INSERT INTO subscription_create " TABLE_INSERT(SUBCREATE_TABLE),
 	[STMT_SUBCREATE_FAILED] =
 	    "UPDATE subscription_create SET attempts = attempts + 1, "
 	    "last_error = ?2 WHERE tenant = ?1",
@@ -281,11 +272,10 @@ const char *const stmts[STMT__MAX] = {
 	    "DELETE FROM subscription_create WHERE tenant = ?1",
 	/* A repeated id fails the primary key: the caller rolls back. */
 	[STMT_STRIPE_EVENT_INSERT] =
-	    "INSERT INTO stripe_event (id, type, created, received_at, "
-	    "tenant, object_id, effect) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	    "INSERT INTO stripe_event " TABLE_INSERT(STRIPE_EVENT_TABLE),
 	[STMT_STRIPE_EVENT_LIST] =
-	    "SELECT id, type, created, received_at, tenant, object_id, effect "
-	    "FROM stripe_event ORDER BY rowid DESC LIMIT ?1", /* arrival */
+	    "SELECT " TABLE_COLUMNS(STRIPE_EVENT_TABLE) " FROM stripe_event "
+	    "ORDER BY rowid DESC LIMIT ?1", /* arrival */
 	[STMT_PRICE_GET] =
 	    "SELECT price, fetched_at FROM btc_price WHERE currency = 'usd'",
 	[STMT_PRICE_PUT] =

@@ -43,6 +43,22 @@ DEFINE_TABLE(nwc_guard, "invoice_nwc_payment", struct nwc_guard,
     NWC_GUARD_TABLE);
 #define TABLE_DESC_bolt11(...) COL_DESC(struct bolt11_row, __VA_ARGS__)
 DEFINE_TABLE(bolt11, "bolt11", struct bolt11_row, BOLT11_TABLE);
+#define TABLE_DESC_plan(...) COL_DESC(struct plan, __VA_ARGS__)
+DEFINE_TABLE(plan, "plan", struct plan, PLAN_TABLE);
+#define TABLE_DESC_dm(...) COL_DESC(struct dm, __VA_ARGS__)
+DEFINE_TABLE(dm, "dm_outbox", struct dm, DM_TABLE);
+#define TABLE_DESC_activity(...) COL_DESC(struct activity, __VA_ARGS__)
+DEFINE_TABLE(activity, "activity", struct activity, ACTIVITY_TABLE);
+#define TABLE_DESC_worker_pass(...) COL_DESC(struct worker_pass, __VA_ARGS__)
+DEFINE_TABLE(worker_pass, "worker_pass", struct worker_pass,
+    WORKER_PASS_TABLE);
+#define TABLE_DESC_subcreate(...) COL_DESC(struct subcreate, __VA_ARGS__)
+DEFINE_TABLE(subcreate, "subscription_create", struct subcreate,
+    SUBCREATE_TABLE);
+#define TABLE_DESC_stripe_event(...) \
+	COL_DESC(struct stripe_event, __VA_ARGS__)
+DEFINE_TABLE(stripe_event, "stripe_event", struct stripe_event,
+    STRIPE_EVENT_TABLE);
 
 #define MEMBER(c, row, T) ((T *)(void *)((char *)(row) + (c)->off))
 #define CMEMBER(c, row, T) \

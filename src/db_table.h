@@ -98,7 +98,11 @@ struct table {
 #define COL_IF_NEW(x) x
 #define COL_IF_EDIT(x) x
 #define COL_INS_C(n, t, sh, set, b) COL_IF_##set(", " #n)
-#define COL_VAL_K(n, ...) ":" #n
+/* A SYS key is a rowid: the insert gives NULL and SQLite numbers it. */
+#define COL_KEY_SYS(x) "NULL"
+#define COL_KEY_NEW(x) ":" x
+#define COL_KEY_EDIT(x) ":" x
+#define COL_VAL_K(n, t, sh, set, b) COL_KEY_##set(#n)
 #define COL_VAL_C(n, t, sh, set, b) COL_IF_##set(", :" #n)
 #define TABLE_INSERT_COLS(T) T(COL_SQL_K, COL_INS_C)
 #define TABLE_INSERT_VALUES(T) T(COL_VAL_K, COL_VAL_C)

@@ -280,7 +280,9 @@ START_TEST(tables_match_the_schema)
 {
 	static const struct table *const tables[] = { &relay_table,
 		&tenant_table, &invoice_table, &invoice_item_table,
-		&nwc_guard_table, &bolt11_table };
+		&nwc_guard_table, &bolt11_table, &plan_table, &dm_table,
+		&activity_table, &worker_pass_table, &subcreate_table,
+		&stripe_event_table };
 	const struct table *t;
 	const struct col *c;
 	sqlite3_stmt *st;
@@ -293,7 +295,8 @@ START_TEST(tables_match_the_schema)
 	for (i = 0; i < nitems(tables); i++) {
 		t = tables[i];
 		ck_assert_int_eq(sqlite3_prepare_v2(db->h, "SELECT name, type, "
-		    "\"notnull\", dflt_value, hidden FROM pragma_table_xinfo(?1)",
+		    "\"notnull\" OR pk > 0, dflt_value, hidden "
+		    "FROM pragma_table_xinfo(?1)",
 		    -1, &st, NULL), SQLITE_OK);
 		sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
 		seen = 0;
@@ -314,8 +317,9 @@ START_TEST(tables_match_the_schema)
 			    c->type == COL_OTEXT ? "TEXT" : "INTEGER") == 0,
 			    "%s.%s is %s", t->name, name, type);
 			/*
-			 * A generated column (hidden 2, 3) is never NULL; an
-			 * OTEXT may be NOT NULL DEFAULT '' ("" is none).
+			 * A key or a generated column (hidden 2, 3) is never
+			 * NULL; an OTEXT may be NOT NULL DEFAULT '' ("" is
+			 * none).
 			 */
 			if (c->type == COL_OTEXT && notnull)
 				ck_assert_msg(dflt != NULL && strcmp(dflt,
@@ -413,6 +417,8 @@ START_TEST(rows_round_trip)
 {
 	struct arena a = { NULL };
 	struct relay in, out;
+	struct activity *act;
+	size_t nact;
 	struct sbuf b = { NULL, 0, 0 };
 	struct json_object *text, *obj;
 	const struct col *c;
@@ -454,6 +460,17 @@ START_TEST(rows_round_trip)
 			    "%s", c->name);
 	}
 	ck_assert_str_eq(out.status, "active");
+	/* A table whose key is a rowid numbers each new row. */
+	ck_assert_int_eq(db_activity_add(db, in.tenant, NULL, 20, "create_relay",
+	    "relay", in.id), DB_OK);
+	ck_assert_int_eq(db_activity_add(db, in.tenant, in.tenant, 21,
+	    "update_relay", "relay", in.id), DB_OK);
+	ck_assert_int_eq(db_activity_list(db, &a, "relay", in.id, 0, 10, &act,
+	    &nact), DB_OK);
+	ck_assert_uint_eq(nact, 2);
+	ck_assert_int_gt(act[0].id, act[1].id);
+	ck_assert_str_eq(act[0].actor, in.tenant);
+	ck_assert_ptr_null(act[1].actor);
 	ck_assert_int_eq(out.version, 1);
 	ck_assert_int_eq(out.sync_retry_at, -1);
 	/* The owner's update writes EDIT columns only. */
