@@ -637,7 +637,7 @@ db_each(struct db *db, struct arena *a, sqlite3_stmt *s, db_row_fn decode,
 		return DB_ERROR;
 	while ((rc = db_step(db, s)) == DB_ROW) {
 		arena_clear(a);
-		decode(a, s, row);
+		decode(NULL, s, row);
 		if (fn(row, arg) != 0) {
 			rc = DB_DONE;
 			break;

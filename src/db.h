@@ -265,9 +265,11 @@ enum dbrc db_rows(struct db *, struct arena *, sqlite3_stmt *, size_t size,
 enum dbrc db_created_at(struct db *, enum stmt, const char *key,
     int64_t *out);
 /*
- * db_each decodes each row of s into *row (scratch strings in a, which is
- * cleared before every row) and hands it to fn, so a list of any length
- * costs the memory of one row; fn returns non-zero to stop (DB_OK).
+ * db_each decodes each row of s into *row and hands it to fn, so a list
+ * of any length costs the memory of one row; fn returns non-zero to stop
+ * (DB_OK). The row's strings are SQLite's own, not copied (decode gets a
+ * NULL arena): they last until fn returns. a, cleared before every row,
+ * is fn's scratch.
  */
 typedef int (*db_each_fn)(const void *row, void *arg);
 enum dbrc db_each(struct db *, struct arena *, sqlite3_stmt *, db_row_fn,

@@ -107,11 +107,16 @@ table_read(struct arena *a, sqlite3_stmt *s, int off, const struct table *t,
 		k = off + (int)i;
 		switch (c->type) {
 		case COL_TEXT:
-			col_set_text(c, row, db_col_text(a, s, k));
-			break;
 		case COL_OTEXT:
-			v = db_col_textn(a, s, k);
-			col_set_text(c, row, v != NULL && *v != '\0' ? v : NULL);
+			v = (const char *)sqlite3_column_text(s, k);
+			if (v != NULL && a != NULL)
+				v = arena_strndup(a, v,
+				    (size_t)sqlite3_column_bytes(s, k));
+			if (c->type == COL_TEXT)
+				col_set_text(c, row, v != NULL ? v : "");
+			else
+				col_set_text(c, row, v != NULL && *v != '\0' ?
+				    v : NULL);
 			break;
 		case COL_OINT:
 			col_set_int(c, row, db_col_opt(s, k));

@@ -116,7 +116,11 @@ struct table {
 #define COL_UPD_C(n, t, sh, set, b) COL_ED_##set(", " #n " = :" #n)
 #define TABLE_UPDATE(T) T(COL_UPD_K, COL_UPD_C)
 
-/* Decode the table's columns, starting at column off of s, into row. */
+/*
+ * Decode the table's columns, starting at column off of s, into row; text
+ * is copied into a, or with a NULL arena points into SQLite's row, valid
+ * until s steps or resets (db_each).
+ */
 void table_read(struct arena *, sqlite3_stmt *, int off,
     const struct table *, void *row);
 /* Bind every :name parameter of s that names a column: 0, or -1. */
