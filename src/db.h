@@ -315,15 +315,15 @@ void db_checkpoint_restart(struct db *);
 
 /* db_plan.c */
 #define PLAN_TABLE(K, C) \
-	K(id,				TEXT,	JSON,	SYS,	0) \
-	C(name,				TEXT,	JSON,	SYS,	0) \
-	C(amount,			INT,	JSON,	SYS,	0) \
-	C(members,			OINT,	JSON,	SYS,	0) \
-	C(blossom,			BOOL,	JSON,	SYS,	0) \
-	C(livekit,			BOOL,	JSON,	SYS,	0) \
-	C(stripe_price_setting,		OTEXT,	HIDDEN,	SYS,	0) \
-	C(position,			INT,	HIDDEN,	SYS,	0) \
-	C(hidden,			BIT,	HIDDEN,	SYS,	0)
+	K(id,                       TEXT,  JSON,   SYS,  0) \
+	C(name,                     TEXT,  JSON,   SYS,  0) \
+	C(amount,                   INT,   JSON,   SYS,  0) \
+	C(members,                  OINT,  JSON,   SYS,  0) \
+	C(blossom,                  BOOL,  JSON,   SYS,  0) \
+	C(livekit,                  BOOL,  JSON,   SYS,  0) \
+	C(stripe_price_setting,     OTEXT, HIDDEN, SYS,  0) \
+	C(position,                 INT,   HIDDEN, SYS,  0) \
+	C(hidden,                   BIT,   HIDDEN, SYS,  0)
 /*
  * amount: USD cents a month; members: the member limit, -1 unlimited;
  * stripe_price_setting: the config key of the price, or NULL; hidden: no
@@ -340,22 +340,22 @@ enum dbrc db_plan_get(struct db *, struct arena *, const char *id,
 
 /* db_tenant.c: the tenant table (0001, 0002, 0004, 0005); see db_table.h */
 #define TENANT_TABLE(K, C) \
-	K(pubkey,			TEXT,	JSON,	NEW,	0) \
-	C(created_at,			INT,	JSON,	NEW,	0) \
-	C(stripe_customer_id,		OTEXT,	JSON,	NEW,	0) \
-	C(stripe_subscription_id,	OTEXT,	JSON,	SYS,	0) \
-	C(past_due_at,			OINT,	JSON,	SYS,	0) \
-	C(nwc_is_set,			BOOL,	JSON,	SYS,	0) \
-	C(nwc_error,			TEXT,	JSON,	SYS,	0) \
-	C(stripe_payment_method_id,	OTEXT,	JSON,	SYS,	0) \
-	C(stripe_error,			TEXT,	JSON,	SYS,	0) \
-	C(churned_at,			OINT,	JSON,	SYS,	0) \
-	C(subscription_status,		OTEXT,	HIDDEN,	SYS,	0) \
-	C(delinquent_at,		OINT,	HIDDEN,	SYS,	0) \
-	C(subscription_generation,	INT,	HIDDEN,	SYS,	0) \
-	C(stripe_write_seq,		INT,	HIDDEN,	SYS,	0) \
-	C(billing_marked_at,		OINT,	HIDDEN,	SYS,	0) \
-	C(billing_reconciled_at,	OINT,	HIDDEN,	SYS,	0)
+	K(pubkey,                   TEXT,  JSON,   NEW,  0) \
+	C(created_at,               INT,   JSON,   NEW,  0) \
+	C(stripe_customer_id,       OTEXT, JSON,   NEW,  0) \
+	C(stripe_subscription_id,   OTEXT, JSON,   SYS,  0) \
+	C(past_due_at,              OINT,  JSON,   SYS,  0) \
+	C(nwc_is_set,               BOOL,  JSON,   SYS,  0) \
+	C(nwc_error,                TEXT,  JSON,   SYS,  0) \
+	C(stripe_payment_method_id, OTEXT, JSON,   SYS,  0) \
+	C(stripe_error,             TEXT,  JSON,   SYS,  0) \
+	C(churned_at,               OINT,  JSON,   SYS,  0) \
+	C(subscription_status,      OTEXT, HIDDEN, SYS,  0) \
+	C(delinquent_at,            OINT,  HIDDEN, SYS,  0) \
+	C(subscription_generation,  INT,   HIDDEN, SYS,  0) \
+	C(stripe_write_seq,         INT,   HIDDEN, SYS,  0) \
+	C(billing_marked_at,        OINT,  HIDDEN, SYS,  0) \
+	C(billing_reconciled_at,    OINT,  HIDDEN, SYS,  0)
 /*
  * past_due_at: since when an invoice is unpaid past its due date;
  * delinquent_at: since when the paid relays are suspended for it;
@@ -401,33 +401,33 @@ enum dbrc db_tenant_mark_billing(struct db *, const char *pubkey,
 
 /* db_relay.c: the relay table (0001, 0004); see db_table.h */
 #define RELAY_TABLE(K, C) \
-	K(id,				TEXT,	JSON,	NEW,	0) \
-	C(tenant,			TEXT,	JSON,	NEW,	0) \
-	C(schema,			TEXT,	JSON,	NEW,	0) \
-	C(subdomain,			TEXT,	JSON,	NEW,	0) \
-	C(plan,				TEXT,	JSON,	EDIT,	0) \
-	C(status,			TEXT,	JSON,	SYS,	0) \
-	C(synced,			BIT,	JSON,	SYS,	0) \
-	C(sync_error,			TEXT,	JSON,	SYS,	0) \
-	C(info_name,			TEXT,	JSON,	EDIT,	100) \
-	C(info_icon,			TEXT,	JSON,	EDIT,	2048) \
-	C(info_description,		TEXT,	JSON,	EDIT,	1000) \
-	C(policy_public_join,		BIT,	JSON,	EDIT,	0) \
-	C(policy_strip_signatures,	BIT,	JSON,	EDIT,	0) \
-	C(groups_enabled,		BIT,	JSON,	EDIT,	0) \
-	C(management_enabled,		BIT,	JSON,	EDIT,	0) \
-	C(blossom_enabled,		BIT,	JSON,	EDIT,	0) \
-	C(livekit_enabled,		BIT,	JSON,	EDIT,	0) \
-	C(push_enabled,			BIT,	JSON,	EDIT,	0) \
-	C(policy_public_read,		BIT,	JSON,	EDIT,	0) \
-	C(policy_public_write,		BIT,	JSON,	EDIT,	0) \
-	C(members_can_invite,		BIT,	JSON,	EDIT,	1) \
-	C(created_at,			INT,	JSON,	NEW,	0) \
-	C(updated_at,			INT,	HIDDEN,	EDIT,	0) \
-	C(version,			INT,	HIDDEN,	SYS,	0) \
-	C(zooid_created,		BIT,	HIDDEN,	SYS,	0) \
-	C(sync_failures,		INT,	HIDDEN,	SYS,	0) \
-	C(sync_retry_at,		OINT,	HIDDEN,	SYS,	0)
+	K(id,                       TEXT,  JSON,   NEW,  0) \
+	C(tenant,                   TEXT,  JSON,   NEW,  0) \
+	C(schema,                   TEXT,  JSON,   NEW,  0) \
+	C(subdomain,                TEXT,  JSON,   NEW,  0) \
+	C(plan,                     TEXT,  JSON,   EDIT, 0) \
+	C(status,                   TEXT,  JSON,   SYS,  0) \
+	C(synced,                   BIT,   JSON,   SYS,  0) \
+	C(sync_error,               TEXT,  JSON,   SYS,  0) \
+	C(info_name,                TEXT,  JSON,   EDIT, 100) \
+	C(info_icon,                TEXT,  JSON,   EDIT, 2048) \
+	C(info_description,         TEXT,  JSON,   EDIT, 1000) \
+	C(policy_public_join,       BIT,   JSON,   EDIT, 0) \
+	C(policy_strip_signatures,  BIT,   JSON,   EDIT, 0) \
+	C(groups_enabled,           BIT,   JSON,   EDIT, 0) \
+	C(management_enabled,       BIT,   JSON,   EDIT, 0) \
+	C(blossom_enabled,          BIT,   JSON,   EDIT, 0) \
+	C(livekit_enabled,          BIT,   JSON,   EDIT, 0) \
+	C(push_enabled,             BIT,   JSON,   EDIT, 0) \
+	C(policy_public_read,       BIT,   JSON,   EDIT, 0) \
+	C(policy_public_write,      BIT,   JSON,   EDIT, 0) \
+	C(members_can_invite,       BIT,   JSON,   EDIT, 1) \
+	C(created_at,               INT,   JSON,   NEW,  0) \
+	C(updated_at,               INT,   HIDDEN, EDIT, 0) \
+	C(version,                  INT,   HIDDEN, SYS,  0) \
+	C(zooid_created,            BIT,   HIDDEN, SYS,  0) \
+	C(sync_failures,            INT,   HIDDEN, SYS,  0) \
+	C(sync_retry_at,            OINT,  HIDDEN, SYS,  0)
 /*
  * id: 32 hex, also the relay's id on zooid; status: relay_statuses;
  * version is bumped by every change zooid must see; zooid_created: zooid
@@ -476,19 +476,19 @@ enum dbrc db_relay_owner(struct db *, const char *id, char out[65]);
 
 /* db_outbox.c: the robot's NIP-17 DMs (workers.md §4) */
 #define DM_TABLE(K, C) \
-	K(id,				INT,	HIDDEN,	SYS,	0) \
-	C(recipient,			TEXT,	HIDDEN,	NEW,	0) \
-	C(text,				TEXT,	HIDDEN,	NEW,	0) \
-	C(dedupe_key,			OTEXT,	HIDDEN,	NEW,	0) \
-	C(status,			TEXT,	HIDDEN,	SYS,	0) \
-	C(created_at,			INT,	HIDDEN,	NEW,	0) \
-	C(attempts,			INT,	HIDDEN,	SYS,	0) \
-	C(next_attempt_at,		INT,	HIDDEN,	NEW,	0) \
-	C(last_error,			TEXT,	HIDDEN,	SYS,	0) \
-	C(wrap_json,			OTEXT,	HIDDEN,	SYS,	0) \
-	C(self_wrap_json,		OTEXT,	HIDDEN,	SYS,	0) \
-	C(sent_at,			OINT,	HIDDEN,	SYS,	0) \
-	C(failed_at,			OINT,	HIDDEN,	SYS,	0)
+	K(id,                       INT,   HIDDEN, SYS,  0) \
+	C(recipient,                TEXT,  HIDDEN, NEW,  0) \
+	C(text,                     TEXT,  HIDDEN, NEW,  0) \
+	C(dedupe_key,               OTEXT, HIDDEN, NEW,  0) \
+	C(status,                   TEXT,  HIDDEN, SYS,  0) \
+	C(created_at,               INT,   HIDDEN, NEW,  0) \
+	C(attempts,                 INT,   HIDDEN, SYS,  0) \
+	C(next_attempt_at,          INT,   HIDDEN, NEW,  0) \
+	C(last_error,               TEXT,  HIDDEN, SYS,  0) \
+	C(wrap_json,                OTEXT, HIDDEN, SYS,  0) \
+	C(self_wrap_json,           OTEXT, HIDDEN, SYS,  0) \
+	C(sent_at,                  OINT,  HIDDEN, SYS,  0) \
+	C(failed_at,                OINT,  HIDDEN, SYS,  0)
 /*
  * The table dm_outbox. recipient: hex; status: dm_statuses; the wraps
  * are NULL until built (then sent as they are, on every try).
@@ -528,13 +528,13 @@ enum dbrc db_robot_pub_put(struct db *, int kind, const char *content_hash,
 
 /* db_activity.c */
 #define ACTIVITY_TABLE(K, C) \
-	K(id,				INT,	JSON,	SYS,	0) \
-	C(tenant,			TEXT,	JSON,	NEW,	0) \
-	C(created_at,			INT,	JSON,	NEW,	0) \
-	C(activity_type,		TEXT,	JSON,	NEW,	0) \
-	C(resource_type,		TEXT,	JSON,	NEW,	0) \
-	C(resource_id,			TEXT,	JSON,	NEW,	0) \
-	C(actor,			OTEXT,	HIDDEN,	NEW,	0)
+	K(id,                       INT,   JSON,   SYS,  0) \
+	C(tenant,                   TEXT,  JSON,   NEW,  0) \
+	C(created_at,               INT,   JSON,   NEW,  0) \
+	C(activity_type,            TEXT,  JSON,   NEW,  0) \
+	C(resource_type,            TEXT,  JSON,   NEW,  0) \
+	C(resource_id,              TEXT,  JSON,   NEW,  0) \
+	C(actor,                    OTEXT, HIDDEN, NEW,  0)
 /* actor: who acted (NULL: not recorded); the types are activity_types. */
 struct activity {
 	TABLE_MEMBERS(ACTIVITY_TABLE)
@@ -542,11 +542,11 @@ struct activity {
 extern const struct table activity_table;
 /* db_ops.c: what operators watch. */
 #define WORKER_PASS_TABLE(K, C) \
-	K(worker,			TEXT,	HIDDEN,	NEW,	0) \
-	C(started_at,			INT,	HIDDEN,	NEW,	0) \
-	C(duration_ms,			INT,	HIDDEN,	NEW,	0) \
-	C(outcome,			TEXT,	HIDDEN,	NEW,	0) \
-	C(summary,			TEXT,	HIDDEN,	NEW,	0)
+	K(worker,                   TEXT,  HIDDEN, NEW,  0) \
+	C(started_at,               INT,   HIDDEN, NEW,  0) \
+	C(duration_ms,              INT,   HIDDEN, NEW,  0) \
+	C(outcome,                  TEXT,  HIDDEN, NEW,  0) \
+	C(summary,                  TEXT,  HIDDEN, NEW,  0)
 /* Each worker's last pass; worker and outcome as their word lists. */
 struct worker_pass {
 	TABLE_MEMBERS(WORKER_PASS_TABLE)
@@ -650,12 +650,12 @@ enum dbrc db_relay_ids(struct db *, struct arena *, const char *tenant,
 
 /* A subscription create whose answer is not recorded (stripe.md §1.3). */
 #define SUBCREATE_TABLE(K, C) \
-	K(tenant,			TEXT,	HIDDEN,	NEW,	0) \
-	C(idempotency_key,		TEXT,	HIDDEN,	NEW,	0) \
-	C(form,				TEXT,	HIDDEN,	NEW,	0) \
-	C(started_at,			INT,	HIDDEN,	NEW,	0) \
-	C(attempts,			INT,	HIDDEN,	SYS,	0) \
-	C(last_error,			TEXT,	HIDDEN,	SYS,	0)
+	K(tenant,                   TEXT,  HIDDEN, NEW,  0) \
+	C(idempotency_key,          TEXT,  HIDDEN, NEW,  0) \
+	C(form,                     TEXT,  HIDDEN, NEW,  0) \
+	C(started_at,               INT,   HIDDEN, NEW,  0) \
+	C(attempts,                 INT,   HIDDEN, SYS,  0) \
+	C(last_error,               TEXT,  HIDDEN, SYS,  0)
 /* The table subscription_create: the exact request, to send again. */
 struct subcreate {
 	TABLE_MEMBERS(SUBCREATE_TABLE)
@@ -671,13 +671,13 @@ enum dbrc db_subcreate_delete(struct db *, const char *tenant);
 
 /* Stripe webhook events (workers.md §3). */
 #define STRIPE_EVENT_TABLE(K, C) \
-	K(id,				TEXT,	HIDDEN,	NEW,	0) \
-	C(type,				TEXT,	HIDDEN,	NEW,	0) \
-	C(created,			OINT,	HIDDEN,	NEW,	0) \
-	C(received_at,			INT,	HIDDEN,	NEW,	0) \
-	C(tenant,			OTEXT,	HIDDEN,	NEW,	0) \
-	C(object_id,			OTEXT,	HIDDEN,	NEW,	0) \
-	C(effect,			TEXT,	HIDDEN,	NEW,	0)
+	K(id,                       TEXT,  HIDDEN, NEW,  0) \
+	C(type,                     TEXT,  HIDDEN, NEW,  0) \
+	C(created,                  OINT,  HIDDEN, NEW,  0) \
+	C(received_at,              INT,   HIDDEN, NEW,  0) \
+	C(tenant,                   OTEXT, HIDDEN, NEW,  0) \
+	C(object_id,                OTEXT, HIDDEN, NEW,  0) \
+	C(effect,                   TEXT,  HIDDEN, NEW,  0)
 /* A webhook event applied: tenant NULL when none was found. */
 struct stripe_event {
 	TABLE_MEMBERS(STRIPE_EVENT_TABLE)
@@ -710,15 +710,15 @@ enum dbrc db_revenue(struct db *, struct arena *, const char *since_month,
 /* db_invoice.c: the invoice mirror, bolt11s and the NWC guard */
 /* One line of an invoice as Stripe lists it (GET /invoices/:id/items). */
 #define INVOICE_ITEM_TABLE(K, C) \
-	K(id,				TEXT,	JSON,	NEW,	0) \
-	C(invoice_id,			TEXT,	JSON,	NEW,	0) \
-	C(position,			INT,	HIDDEN,	NEW,	0) \
-	C(stripe_price_id,		OTEXT,	JSON,	NEW,	0) \
-	C(quantity,			OINT,	JSON,	NEW,	0) \
-	C(amount,			INT,	JSON,	NEW,	0) \
-	C(description,			TEXT,	JSON,	NEW,	0) \
-	C(period_start,			OINT,	JSON,	NEW,	0) \
-	C(period_end,			OINT,	JSON,	NEW,	0)
+	K(id,                       TEXT,  JSON,   NEW,  0) \
+	C(invoice_id,               TEXT,  JSON,   NEW,  0) \
+	C(position,                 INT,   HIDDEN, NEW,  0) \
+	C(stripe_price_id,          OTEXT, JSON,   NEW,  0) \
+	C(quantity,                 OINT,  JSON,   NEW,  0) \
+	C(amount,                   INT,   JSON,   NEW,  0) \
+	C(description,              TEXT,  JSON,   NEW,  0) \
+	C(period_start,             OINT,  JSON,   NEW,  0) \
+	C(period_end,               OINT,  JSON,   NEW,  0)
 /*
  * id: il_..., or what Stripe gave; position: Stripe's order; amount in
  * cents, negative for a credit; description cleaned of control characters.
@@ -733,27 +733,27 @@ extern const struct table invoice_item_table;
 
 /* The invoice mirror (0001, 0002, 0004); see db_table.h. */
 #define INVOICE_TABLE(K, C) \
-	K(id,				TEXT,	JSON,	NEW,	0) \
-	C(tenant,			TEXT,	JSON,	NEW,	0) \
-	C(status,			TEXT,	JSON,	NEW,	0) \
-	C(currency,			TEXT,	JSON,	NEW,	0) \
-	C(amount_due,			INT,	JSON,	NEW,	0) \
-	C(amount_paid,			INT,	JSON,	NEW,	0) \
-	C(period_start,			OINT,	JSON,	NEW,	0) \
-	C(period_end,			OINT,	JSON,	NEW,	0) \
-	C(created_at,			INT,	JSON,	NEW,	0) \
-	C(due_date,			OINT,	JSON,	NEW,	0) \
-	C(paid_at,			OINT,	JSON,	NEW,	0) \
-	C(paid_via,			OTEXT,	JSON,	SYS,	0) \
-	C(hosted_invoice_url,		OTEXT,	JSON,	NEW,	0) \
-	C(voided_at,			OINT,	JSON,	NEW,	0) \
-	C(subscription_id,		OTEXT,	HIDDEN,	NEW,	0) \
-	C(paid_out_of_band,		BIT,	HIDDEN,	NEW,	0) \
-	C(attempt_count,		INT,	HIDDEN,	NEW,	0) \
-	C(billing_reason,		OTEXT,	HIDDEN,	NEW,	0) \
-	C(checked_at,			OINT,	HIDDEN,	SYS,	0) \
-	C(payment_due_sent_at,		OINT,	HIDDEN,	SYS,	0) \
-	C(updated_at,			INT,	HIDDEN,	NEW,	0)
+	K(id,                       TEXT,  JSON,   NEW,  0) \
+	C(tenant,                   TEXT,  JSON,   NEW,  0) \
+	C(status,                   TEXT,  JSON,   NEW,  0) \
+	C(currency,                 TEXT,  JSON,   NEW,  0) \
+	C(amount_due,               INT,   JSON,   NEW,  0) \
+	C(amount_paid,              INT,   JSON,   NEW,  0) \
+	C(period_start,             OINT,  JSON,   NEW,  0) \
+	C(period_end,               OINT,  JSON,   NEW,  0) \
+	C(created_at,               INT,   JSON,   NEW,  0) \
+	C(due_date,                 OINT,  JSON,   NEW,  0) \
+	C(paid_at,                  OINT,  JSON,   NEW,  0) \
+	C(paid_via,                 OTEXT, JSON,   SYS,  0) \
+	C(hosted_invoice_url,       OTEXT, JSON,   NEW,  0) \
+	C(voided_at,                OINT,  JSON,   NEW,  0) \
+	C(subscription_id,          OTEXT, HIDDEN, NEW,  0) \
+	C(paid_out_of_band,         BIT,   HIDDEN, NEW,  0) \
+	C(attempt_count,            INT,   HIDDEN, NEW,  0) \
+	C(billing_reason,           OTEXT, HIDDEN, NEW,  0) \
+	C(checked_at,               OINT,  HIDDEN, SYS,  0) \
+	C(payment_due_sent_at,      OINT,  HIDDEN, SYS,  0) \
+	C(updated_at,               INT,   HIDDEN, NEW,  0)
 /*
  * id: Stripe's in_...; status: invoice_statuses; paid_via: stripe, nwc,
  * lightning or NULL; checked_at: POST /invoices/:id/reconcile asked.
@@ -795,17 +795,17 @@ enum dbrc db_invoice_set_due_sent(struct db *, const char *id, int64_t now);
 
 /* An NWC auto-payment guard row (workers.md §2.3). */
 #define NWC_GUARD_TABLE(K, C) \
-	K(invoice_id,			TEXT,	HIDDEN,	NEW,	0) \
-	C(state,			TEXT,	HIDDEN,	NEW,	0) \
-	C(msats,			OINT,	HIDDEN,	SYS,	0) \
-	C(bolt11,			OTEXT,	HIDDEN,	SYS,	0) \
-	C(payment_hash,			OTEXT,	HIDDEN,	SYS,	0) \
-	C(expires_at,			OINT,	HIDDEN,	SYS,	0) \
-	C(attempts,			INT,	HIDDEN,	NEW,	0) \
-	C(retry_at,			OINT,	HIDDEN,	SYS,	0) \
-	C(error,			TEXT,	HIDDEN,	SYS,	0) \
-	C(created_at,			INT,	HIDDEN,	NEW,	0) \
-	C(updated_at,			INT,	HIDDEN,	NEW,	0)
+	K(invoice_id,               TEXT,  HIDDEN, NEW,  0) \
+	C(state,                    TEXT,  HIDDEN, NEW,  0) \
+	C(msats,                    OINT,  HIDDEN, SYS,  0) \
+	C(bolt11,                   OTEXT, HIDDEN, SYS,  0) \
+	C(payment_hash,             OTEXT, HIDDEN, SYS,  0) \
+	C(expires_at,               OINT,  HIDDEN, SYS,  0) \
+	C(attempts,                 INT,   HIDDEN, NEW,  0) \
+	C(retry_at,                 OINT,  HIDDEN, SYS,  0) \
+	C(error,                    TEXT,  HIDDEN, SYS,  0) \
+	C(created_at,               INT,   HIDDEN, NEW,  0) \
+	C(updated_at,               INT,   HIDDEN, NEW,  0)
 /*
  * The table invoice_nwc_payment. state: guard_states; msats -1 and
  * bolt11 NULL until make_invoice is recorded.
@@ -851,14 +851,14 @@ enum dbrc db_guard_failed(struct db *, const char *invoice_id,
     const char *error, int64_t retry_at, int64_t now);
 
 #define BOLT11_TABLE(K, C) \
-	K(payment_hash,			TEXT,	JSON,	NEW,	0) \
-	C(invoice_id,			TEXT,	JSON,	NEW,	0) \
-	C(bolt11,			TEXT,	JSON,	NEW,	0) \
-	C(msats,			INT,	JSON,	NEW,	0) \
-	C(created_at,			INT,	JSON,	NEW,	0) \
-	C(expires_at,			INT,	JSON,	NEW,	0) \
-	C(settled_at,			OINT,	JSON,	SYS,	0) \
-	C(checked_at,			OINT,	HIDDEN,	SYS,	0)
+	K(payment_hash,             TEXT,  JSON,   NEW,  0) \
+	C(invoice_id,               TEXT,  JSON,   NEW,  0) \
+	C(bolt11,                   TEXT,  JSON,   NEW,  0) \
+	C(msats,                    INT,   JSON,   NEW,  0) \
+	C(created_at,               INT,   JSON,   NEW,  0) \
+	C(expires_at,               INT,   JSON,   NEW,  0) \
+	C(settled_at,               OINT,  JSON,   SYS,  0) \
+	C(checked_at,               OINT,  HIDDEN, SYS,  0)
 /* A bolt11 the platform wallet issued for an invoice (manual Lightning). */
 struct bolt11_row {
 	TABLE_MEMBERS(BOLT11_TABLE)

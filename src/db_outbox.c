@@ -26,17 +26,12 @@ enum dbrc
 db_dm_queue(struct db *db, const char *recipient, const char *text,
     const char *dedupe_key, int64_t now, int64_t *id)
 {
-	sqlite3_stmt *s;
+	struct dm row = { .recipient = recipient, .text = text,
+		.dedupe_key = dedupe_key, .created_at = now,
+		.next_attempt_at = now };
 	enum dbrc rc;
 
-	if ((s = db_stmt(db, STMT_DM_QUEUE)) == NULL)
-		return DB_ERROR;
-	if (db_bind_text(s, 1, recipient) == -1 ||
-	    db_bind_text(s, 2, text) == -1 ||
-	    db_bind_text(s, 3, dedupe_key) == -1 || db_bind_int(s, 4, now) == -1)
-		return db_fail(db, s, __func__);
-	if ((rc = write_row(db, s, __func__)) == DB_NOTFOUND)
-		return DB_DONE;
+	rc = db_write_row_v(db, STMT_DM_QUEUE, &dm_table, &row, NULL, 0);
 	if (rc == DB_OK && id != NULL)
 		*id = sqlite3_last_insert_rowid(db->h);
 	return rc;

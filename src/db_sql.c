@@ -105,11 +105,11 @@ const char *const stmts[STMT__MAX] = {
 	[STMT_RELAY_SET_CREATED] =
 	    "UPDATE relay SET zooid_created = 1 WHERE id = ?1",
 	[STMT_DM_QUEUE] =
-	    "INSERT INTO dm_outbox (recipient, text, dedupe_key, created_at, "
-	    "next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?4) "
+	    "INSERT INTO dm_outbox " TABLE_INSERT(DM_TABLE) " "
 	    "ON CONFLICT (dedupe_key) DO NOTHING",
 	[STMT_DM_DUE] =
-	    "SELECT " TABLE_COLUMNS(DM_TABLE) " FROM dm_outbox WHERE status = 'queued' AND next_attempt_at <= ?1 "
+	    "SELECT " TABLE_COLUMNS(DM_TABLE) " FROM dm_outbox "
+	    "WHERE status = 'queued' AND next_attempt_at <= ?1 "
 	    "ORDER BY created_at, id LIMIT ?2",
 	[STMT_DM_SET_WRAPS] =
 	    "UPDATE dm_outbox SET wrap_json = ?2, self_wrap_json = ?3 "
@@ -126,7 +126,8 @@ const char *const stmts[STMT__MAX] = {
 	    "attempts = attempts + 1, last_error = ?2 "
 	    "WHERE id = ?1 AND status = 'queued'",
 	[STMT_DM_LIST] =
-	    "SELECT " TABLE_COLUMNS(DM_TABLE) " FROM dm_outbox ORDER BY id DESC LIMIT ?1",
+	    "SELECT " TABLE_COLUMNS(DM_TABLE) " FROM dm_outbox "
+	    "ORDER BY id DESC LIMIT ?1",
 	[STMT_DM_DELIVERY_PUT] =
 	    "INSERT INTO dm_delivery (dm_id, relay_url, ok, message, "
 	    "updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
@@ -178,7 +179,8 @@ const char *const stmts[STMT__MAX] = {
 	    "INSERT INTO activity (" TABLE_INSERT_COLS(ACTIVITY_TABLE) ") "
 	    "VALUES (" TABLE_INSERT_VALUES(ACTIVITY_TABLE) ")",
 	[STMT_ACTIVITY_LIST_RESOURCE] =
-	    "SELECT " TABLE_COLUMNS(ACTIVITY_TABLE) " FROM activity WHERE resource_type = ?1 AND resource_id = ?2 "
+	    "SELECT " TABLE_COLUMNS(ACTIVITY_TABLE) " FROM activity "
+	    "WHERE resource_type = ?1 AND resource_id = ?2 "
 	    "AND (?3 = 0 OR created_at < ?3) "
 	    "ORDER BY created_at DESC, id DESC LIMIT ?4",
 
