@@ -647,6 +647,58 @@ db_each(struct db *db, struct arena *a, sqlite3_stmt *s, db_row_fn decode,
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
+/* The bound statement listing f's rows; DB_NOTFOUND: no row is after. */
+static enum dbrc
+db_list_stmt(struct db *db, const struct db_lister *l,
+    const struct list_filter *f, sqlite3_stmt **s)
+{
+	int64_t at = INT64_MAX, limit = f->limit > 0 ? f->limit : INT64_MAX;
+	const char *after = f->after != NULL ? f->after : "";
+	enum dbrc rc;
+
+	*s = NULL;
+	if (f->tenant != NULL && l->all_of == STMT__MAX)
+		return DB_ERROR;
+	if (f->limit == 0 && f->after == NULL)
+		*s = f->tenant != NULL ? db_query(db, l->all_of,
+		    DBV_T(f->tenant)) : db_stmt(db, l->all);
+	else if (f->after != NULL && (rc = db_created_at(db, l->created,
+	    f->after, &at)) != DB_OK)
+		return rc;
+	else
+		*s = f->tenant != NULL ? db_query(db, l->page_of, DBV_I(at),
+		    DBV_T(after), DBV_I(limit), DBV_T(f->tenant)) :
+		    db_query(db, l->page, DBV_I(at), DBV_T(after),
+		    DBV_I(limit));
+	return *s != NULL ? DB_OK : DB_ERROR;
+}
+
+enum dbrc
+db_list(struct db *db, struct arena *a, const struct db_lister *l,
+    const struct list_filter *f, void *outp, size_t *n)
+{
+	sqlite3_stmt *s;
+	enum dbrc rc;
+
+	*n = 0;
+	memset(outp, 0, sizeof(void *));
+	if ((rc = db_list_stmt(db, l, f, &s)) != DB_OK)
+		return rc;
+	return db_rows(db, a, s, l->t->size, l->t->read, outp, n);
+}
+
+enum dbrc
+db_list_each(struct db *db, struct arena *scratch, const struct db_lister *l,
+    const struct list_filter *f, void *row, db_each_fn fn, void *arg)
+{
+	sqlite3_stmt *s;
+	enum dbrc rc;
+
+	if ((rc = db_list_stmt(db, l, f, &s)) != DB_OK)
+		return rc;
+	return db_each(db, scratch, s, l->t->read, row, fn, arg);
+}
+
 static void
 int_row(struct arena *a, sqlite3_stmt *s, void *row)
 {

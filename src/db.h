@@ -380,6 +380,23 @@ struct list_filter {
 	int64_t limit; /* 0: no limit */
 	int with_drafts; /* invoices: Stripe's drafts too */
 };
+/*
+ * How a table lists its rows newest first, by list_filter: the whole list
+ * (?1: the tenant, for all_of), a page after a row (?1 its created_at, ?2
+ * its key, ?3 the limit, ?4 the tenant, for page_of) and the created_at
+ * of a key. all_of and page_of are STMT__MAX for a table without tenants.
+ */
+struct db_lister {
+	const struct table *t;
+	enum stmt all, all_of, page, page_of, created;
+};
+/* f's rows into an arena array at outp (a T *) and *n. */
+enum dbrc db_list(struct db *, struct arena *, const struct db_lister *,
+    const struct list_filter *, void *outp, size_t *n);
+/* f's rows one at a time into *row (db_each). */
+enum dbrc db_list_each(struct db *, struct arena *scratch,
+    const struct db_lister *, const struct list_filter *, void *row,
+    db_each_fn, void *arg);
 enum dbrc db_tenant_list(struct db *, struct arena *,
     const struct list_filter *, struct tenant **, size_t *n);
 /* The same rows one at a time (db_each): for lists of any length. */

@@ -12,53 +12,24 @@ db_relay_get(struct db *db, struct arena *a, const char *id, struct relay *r)
 	    relay_table.read, r);
 }
 
-/* The bound statement listing f's relays; DB_NOTFOUND: no relay is after. */
-static enum dbrc
-relay_list_stmt(struct db *db, const struct list_filter *f, sqlite3_stmt **s)
-{
-	int64_t at = INT64_MAX, limit = f->limit > 0 ? f->limit : INT64_MAX;
-	const char *after = f->after != NULL ? f->after : "";
-	enum dbrc rc;
-
-	if (f->limit == 0 && f->after == NULL)
-		*s = f->tenant != NULL ? db_query(db, STMT_RELAY_LIST_TENANT,
-		    DBV_T(f->tenant)) : db_stmt(db, STMT_RELAY_LIST);
-	else if (f->after != NULL && (rc = db_created_at(db,
-	    STMT_RELAY_CREATED, f->after, &at)) != DB_OK)
-		return rc;
-	else
-		*s = f->tenant != NULL ? db_query(db, STMT_RELAY_PAGE_TENANT,
-		    DBV_I(at), DBV_T(after), DBV_I(limit), DBV_T(f->tenant)) :
-		    db_query(db, STMT_RELAY_PAGE, DBV_I(at), DBV_T(after),
-		    DBV_I(limit));
-	return *s != NULL ? DB_OK : DB_ERROR;
-}
+static const struct db_lister relays = { &relay_table, STMT_RELAY_LIST,
+	STMT_RELAY_LIST_TENANT, STMT_RELAY_PAGE, STMT_RELAY_PAGE_TENANT,
+	STMT_RELAY_CREATED };
 
 enum dbrc
 db_relay_list(struct db *db, struct arena *a, const struct list_filter *f,
     struct relay **out, size_t *n)
 {
-	sqlite3_stmt *s = NULL;
-	enum dbrc rc;
-
-	*n = 0;
-	*out = NULL;
-	if ((rc = relay_list_stmt(db, f, &s)) != DB_OK)
-		return rc;
-	return db_rows(db, a, s, sizeof(**out), relay_table.read, out, n);
+	return db_list(db, a, &relays, f, out, n);
 }
 
 enum dbrc
 db_relay_each(struct db *db, struct arena *scratch,
     const struct list_filter *f, db_each_fn fn, void *arg)
 {
-	sqlite3_stmt *s = NULL;
 	struct relay row;
-	enum dbrc rc;
 
-	if ((rc = relay_list_stmt(db, f, &s)) != DB_OK)
-		return rc;
-	return db_each(db, scratch, s, relay_table.read, &row, fn, arg);
+	return db_list_each(db, scratch, &relays, f, &row, fn, arg);
 }
 
 enum dbrc

@@ -13,52 +13,23 @@ db_tenant_get(struct db *db, struct arena *a, const char *pubkey,
 	    tenant_table.read, t);
 }
 
-/* The bound statement listing f's tenants; DB_NOTFOUND: no tenant is after. */
-static enum dbrc
-tenant_list_stmt(struct db *db, const struct list_filter *f,
-    sqlite3_stmt **s)
-{
-	int64_t at = INT64_MAX;
-	enum dbrc rc;
-
-	if (f->limit == 0 && f->after == NULL)
-		*s = db_stmt(db, STMT_TENANT_LIST);
-	else if (f->after != NULL && (rc = db_created_at(db,
-	    STMT_TENANT_CREATED, f->after, &at)) != DB_OK)
-		return rc;
-	else
-		*s = db_query(db, STMT_TENANT_PAGE, DBV_I(at),
-		    DBV_T(f->after != NULL ? f->after : ""),
-		    DBV_I(f->limit > 0 ? f->limit : INT64_MAX));
-	return *s != NULL ? DB_OK : DB_ERROR;
-}
+static const struct db_lister tenants = { &tenant_table, STMT_TENANT_LIST,
+	STMT__MAX, STMT_TENANT_PAGE, STMT__MAX, STMT_TENANT_CREATED };
 
 enum dbrc
 db_tenant_list(struct db *db, struct arena *a, const struct list_filter *f,
     struct tenant **out, size_t *n)
 {
-	sqlite3_stmt *s = NULL;
-	enum dbrc rc;
-
-	*n = 0;
-	*out = NULL;
-	if ((rc = tenant_list_stmt(db, f, &s)) != DB_OK)
-		return rc;
-	return db_rows(db, a, s, sizeof(**out), tenant_table.read, out,
-	    n);
+	return db_list(db, a, &tenants, f, out, n);
 }
 
 enum dbrc
 db_tenant_each(struct db *db, struct arena *scratch,
     const struct list_filter *f, db_each_fn fn, void *arg)
 {
-	sqlite3_stmt *s = NULL;
 	struct tenant row;
-	enum dbrc rc;
 
-	if ((rc = tenant_list_stmt(db, f, &s)) != DB_OK)
-		return rc;
-	return db_each(db, scratch, s, tenant_table.read, &row, fn, arg);
+	return db_list_each(db, scratch, &tenants, f, &row, fn, arg);
 }
 
 enum dbrc
