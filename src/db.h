@@ -362,6 +362,8 @@ enum dbrc db_plan_get(struct db *, struct arena *, const char *id,
  * subscription_generation is bumped when a subscription is forgotten,
  * stripe_write_seq after each subscription update; billing_marked_at: a
  * change waits for the billing pass; churned_at: the last paid relay went.
+ * Flotilla reads stripe_payment_method_id, stripe_error and churned_at
+ * (research/flotilla-client.md §4).
  */
 struct tenant {
 	TABLE_MEMBERS(TENANT_TABLE)

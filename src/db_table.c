@@ -282,9 +282,13 @@ table_print(FILE *f, const struct table *t, const void *row)
 		switch (c->type) {
 		case COL_TEXT:
 		case COL_OTEXT:
-			v = col_text(c, row);
-			fprintf(f, "%s\n", v == NULL ? "-" : *v == '\0' ? "\"\"" :
-			    v);
+			if ((v = col_text(c, row)) == NULL || *v == '\0')
+				fputs(v == NULL ? "-" : "\"\"", f);
+			/* A tenant's or a relay's text: no terminal controls. */
+			for (; v != NULL && *v != '\0'; v++)
+				fputc((unsigned char)*v < 0x20 || *v == 0x7f ?
+				    '?' : *v, f);
+			fputc('\n', f);
 			continue;
 		case COL_OINT:
 		case COL_INT:

@@ -20,9 +20,10 @@ sqlite3 "$DB" "
 INSERT INTO tenant (pubkey, created_at, stripe_customer_id)
     VALUES ('$PK_A', 1796000000, 'cus_A'), ('$PK_B', 1796100000, NULL);
 INSERT INTO relay (id, tenant, subdomain, schema, plan, secret_sealed,
-    created_at, updated_at, sync_error, sync_failures)
+    created_at, updated_at, sync_error, sync_failures, info_name)
     VALUES ('$RID', '$PK_A', 'alpha', 'alpha_00000000', 'basic', 'x',
-    1796000100, 1796000100, '409 schema is in use', 2);
+    1796000100, 1796000100, '409 schema is in use', 2,
+    'Alpha' || char(27) || '[2J');
 INSERT INTO activity (tenant, created_at, activity_type, resource_type,
     resource_id) VALUES ('$PK_A', 1796000100, 'create_relay', 'relay', '$RID'),
     ('$PK_A', 1796000200, 'fail_relay_sync', 'relay', '$RID');" ||
@@ -58,6 +59,8 @@ check "show relay: hidden columns too, failures and version" sh -c \
 check "show relay: times as dates" \
     grep -Eq '^created_at +1796000100  \(2026-[0-9-]+ [0-9:]+ UTC\)$' \
     "$T/admin.out"
+check "show relay: a tenant's text without terminal controls" \
+    grep -Eq '^info_name +Alpha\?\[2J$' "$T/admin.out"
 check "show relay: a flag as yes/no, no secret" sh -c \
     "grep -Eq '^policy_public_join +no$' '$T/admin.out' &&
     ! grep -q secret '$T/admin.out'"
