@@ -22,8 +22,10 @@
  *          value a new row takes (as the schema's DEFAULT); else 0
  *
  * The first row, the table's key, is written K(...) and the rest C(...),
- * so the generated lists have no stray comma. The API reads a request
- * field for each EDIT column that is a BIT, or TEXT with a bound.
+ * so the generated lists have no stray comma; a SYS key is a rowid the
+ * insert leaves to SQLite. The relay routes read a request field for each
+ * EDIT column that is a BIT, or TEXT with a bound. Only sealed secrets
+ * are left out of a table: they are never read with the row.
  */
 #ifndef CARAVEL_DB_TABLE_H
 #define CARAVEL_DB_TABLE_H
