@@ -532,13 +532,44 @@ enum dbrc db_dm_failed(struct db *, int64_t id, const char *error,
 /* Newest first; all statuses. */
 enum dbrc db_dm_list(struct db *, struct arena *, int64_t limit, struct dm **,
     size_t *n);
+/* What each relay answered to a DM's wraps. */
+#define DM_DELIVERY_TABLE(K, C) \
+	K(dm_id,                    INT,   HIDDEN, NEW,  0) \
+	C(relay_url,                TEXT,  HIDDEN, NEW,  0) \
+	C(ok,                       BIT,   HIDDEN, NEW,  0) \
+	C(message,                  TEXT,  HIDDEN, NEW,  0) \
+	C(updated_at,               INT,   HIDDEN, NEW,  0)
+struct dm_delivery {
+	TABLE_MEMBERS(DM_DELIVERY_TABLE)
+};
+extern const struct table dm_delivery_table;
 enum dbrc db_dm_delivery(struct db *, int64_t id, const char *relay_url,
     int ok, const char *message, int64_t now);
+/* A recipient's relay lists (NIP-65, NIP-17 kind 10050) as JSON arrays. */
+#define DM_RELAYS_TABLE(K, C) \
+	K(pubkey,                   TEXT,  HIDDEN, NEW,  0) \
+	C(outbox_relays,            TEXT,  HIDDEN, NEW,  0) \
+	C(inbox_relays,             TEXT,  HIDDEN, NEW,  0) \
+	C(fetched_at,               INT,   HIDDEN, NEW,  0)
+struct dm_relays {
+	TABLE_MEMBERS(DM_RELAYS_TABLE)
+};
+extern const struct table dm_relays_table;
 /* Cached relay lists of a recipient (JSON arrays); DB_NOTFOUND if none. */
 enum dbrc db_dm_relays_get(struct db *, struct arena *, const char *pubkey,
     const char **outbox, const char **inbox, int64_t *fetched_at);
 enum dbrc db_dm_relays_put(struct db *, const char *pubkey,
     const char *outbox, const char *inbox, int64_t now);
+/* The robot's own replaceable events, by kind, as last published. */
+#define ROBOT_PUB_TABLE(K, C) \
+	K(kind,                     INT,   HIDDEN, NEW,  0) \
+	C(content_hash,             TEXT,  HIDDEN, NEW,  0) \
+	C(event_id,                 TEXT,  HIDDEN, NEW,  0) \
+	C(published_at,             INT,   HIDDEN, NEW,  0)
+struct robot_pub {
+	TABLE_MEMBERS(ROBOT_PUB_TABLE)
+};
+extern const struct table robot_pub_table;
 /* The robot's last publication of kind; DB_NOTFOUND if never. */
 enum dbrc db_robot_pub_get(struct db *, struct arena *, int kind,
     const char **content_hash, int64_t *published_at);
@@ -712,6 +743,15 @@ enum dbrc db_stripe_event_insert(struct db *, const char *id,
 enum dbrc db_stripe_event_list(struct db *, struct arena *, int64_t limit,
     struct stripe_event **, size_t *n);
 
+/* The BTC price shared by the processes (research: fiat to msats). */
+#define BTC_PRICE_TABLE(K, C) \
+	K(currency,                 TEXT,  HIDDEN, NEW,  0) \
+	C(price,                    TEXT,  HIDDEN, NEW,  0) \
+	C(fetched_at,               INT,   HIDDEN, NEW,  0)
+struct btc_price {
+	TABLE_MEMBERS(BTC_PRICE_TABLE)
+};
+extern const struct table btc_price_table;
 /* The cached BTC price in USD, as decimal text; DB_NOTFOUND if none. */
 enum dbrc db_price_get(struct db *, struct arena *, const char **price,
     int64_t *fetched_at);

@@ -237,33 +237,29 @@ db_stripe_event_list(struct db *db, struct arena *a, int64_t limit,
 	    DBV_I(limit)), sizeof(**out), stripe_event_table.read, out, n);
 }
 
-struct price_row {
-	const char **price;
-	int64_t *fetched_at;
-};
-
-static void
-price_row(struct arena *a, sqlite3_stmt *s, void *row)
-{
-	struct price_row *p = row;
-
-	*p->price = db_col_text(a, s, 0);
-	*p->fetched_at = sqlite3_column_int64(s, 1);
-}
-
 enum dbrc
 db_price_get(struct db *db, struct arena *a, const char **price,
     int64_t *fetched_at)
 {
-	struct price_row p = { price, fetched_at };
+	struct btc_price row;
+	enum dbrc rc;
 
-	return db_row1(db, a, db_stmt(db, STMT_PRICE_GET), price_row, &p);
+	if ((rc = db_row1(db, a, db_stmt(db, STMT_PRICE_GET),
+	    btc_price_table.read, &row)) == DB_OK) {
+		*price = row.price;
+		*fetched_at = row.fetched_at;
+	}
+	return rc;
 }
 
 enum dbrc
 db_price_put(struct db *db, const char *price, int64_t now)
 {
-	return db_write(db, STMT_PRICE_PUT, DBV_T(price), DBV_I(now));
+	struct btc_price row = { .currency = "usd", .price = price,
+		.fetched_at = now };
+
+	return db_write_row_v(db, STMT_PRICE_PUT, &btc_price_table, &row, NULL,
+	    0);
 }
 
 static void

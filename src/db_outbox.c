@@ -109,36 +109,26 @@ enum dbrc
 db_dm_delivery(struct db *db, int64_t id, const char *relay_url, int ok,
     const char *message, int64_t now)
 {
-	sqlite3_stmt *s;
+	struct dm_delivery row = { .dm_id = id, .relay_url = relay_url,
+		.ok = ok != 0, .message = message, .updated_at = now };
 
-	if ((s = db_stmt(db, STMT_DM_DELIVERY_PUT)) == NULL)
-		return DB_ERROR;
-	if (db_bind_int(s, 1, id) == -1 || db_bind_text(s, 2, relay_url) == -1 ||
-	    db_bind_int(s, 3, ok != 0) == -1 ||
-	    db_bind_text(s, 4, message) == -1 || db_bind_int(s, 5, now) == -1)
-		return db_fail(db, s, __func__);
-	return write_row(db, s, __func__);
+	return db_write_row_v(db, STMT_DM_DELIVERY_PUT, &dm_delivery_table,
+	    &row, NULL, 0);
 }
 
 enum dbrc
 db_dm_relays_get(struct db *db, struct arena *a, const char *pubkey,
     const char **outbox, const char **inbox, int64_t *fetched_at)
 {
-	sqlite3_stmt *s;
+	struct dm_relays row;
 	enum dbrc rc;
 
-	if ((s = db_stmt(db, STMT_DM_RELAYS_GET)) == NULL)
-		return DB_ERROR;
-	if (db_bind_text(s, 1, pubkey) == -1)
-		return db_fail(db, s, __func__);
-	if ((rc = db_step(db, s)) == DB_ROW) {
-		*outbox = db_col_text(a, s, 0);
-		*inbox = db_col_text(a, s, 1);
-		*fetched_at = sqlite3_column_int64(s, 2);
-		rc = DB_OK;
-	} else if (rc == DB_DONE)
-		rc = DB_NOTFOUND;
-	db_reset(s);
+	if ((rc = db_row1(db, a, db_query(db, STMT_DM_RELAYS_GET,
+	    DBV_T(pubkey)), dm_relays_table.read, &row)) == DB_OK) {
+		*outbox = row.outbox_relays;
+		*inbox = row.inbox_relays;
+		*fetched_at = row.fetched_at;
+	}
 	return rc;
 }
 
@@ -146,34 +136,25 @@ enum dbrc
 db_dm_relays_put(struct db *db, const char *pubkey, const char *outbox,
     const char *inbox, int64_t now)
 {
-	sqlite3_stmt *s;
+	struct dm_relays row = { .pubkey = pubkey, .outbox_relays = outbox,
+		.inbox_relays = inbox, .fetched_at = now };
 
-	if ((s = db_stmt(db, STMT_DM_RELAYS_PUT)) == NULL)
-		return DB_ERROR;
-	if (db_bind_text(s, 1, pubkey) == -1 || db_bind_text(s, 2, outbox) == -1 ||
-	    db_bind_text(s, 3, inbox) == -1 || db_bind_int(s, 4, now) == -1)
-		return db_fail(db, s, __func__);
-	return write_row(db, s, __func__);
+	return db_write_row_v(db, STMT_DM_RELAYS_PUT, &dm_relays_table, &row,
+	    NULL, 0);
 }
 
 enum dbrc
 db_robot_pub_get(struct db *db, struct arena *a, int kind,
     const char **content_hash, int64_t *published_at)
 {
-	sqlite3_stmt *s;
+	struct robot_pub row;
 	enum dbrc rc;
 
-	if ((s = db_stmt(db, STMT_ROBOT_PUB_GET)) == NULL)
-		return DB_ERROR;
-	if (db_bind_int(s, 1, kind) == -1)
-		return db_fail(db, s, __func__);
-	if ((rc = db_step(db, s)) == DB_ROW) {
-		*content_hash = db_col_text(a, s, 0);
-		*published_at = sqlite3_column_int64(s, 1);
-		rc = DB_OK;
-	} else if (rc == DB_DONE)
-		rc = DB_NOTFOUND;
-	db_reset(s);
+	if ((rc = db_row1(db, a, db_query(db, STMT_ROBOT_PUB_GET, DBV_I(kind)),
+	    robot_pub_table.read, &row)) == DB_OK) {
+		*content_hash = row.content_hash;
+		*published_at = row.published_at;
+	}
 	return rc;
 }
 
@@ -181,13 +162,9 @@ enum dbrc
 db_robot_pub_put(struct db *db, int kind, const char *content_hash,
     const char *event_id, int64_t now)
 {
-	sqlite3_stmt *s;
+	struct robot_pub row = { .kind = kind, .content_hash = content_hash,
+		.event_id = event_id, .published_at = now };
 
-	if ((s = db_stmt(db, STMT_ROBOT_PUB_PUT)) == NULL)
-		return DB_ERROR;
-	if (db_bind_int(s, 1, kind) == -1 ||
-	    db_bind_text(s, 2, content_hash) == -1 ||
-	    db_bind_text(s, 3, event_id) == -1 || db_bind_int(s, 4, now) == -1)
-		return db_fail(db, s, __func__);
-	return write_row(db, s, __func__);
+	return db_write_row_v(db, STMT_ROBOT_PUB_PUT, &robot_pub_table, &row,
+	    NULL, 0);
 }

@@ -129,36 +129,25 @@ const char *const stmts[STMT__MAX] = {
 	    "SELECT " TABLE_COLUMNS(DM_TABLE) " FROM dm_outbox "
 	    "ORDER BY id DESC LIMIT ?1",
 	[STMT_DM_DELIVERY_PUT] =
-	    "INSERT INTO dm_delivery (dm_id, relay_url, ok, message, "
-	    "updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
-	    "ON CONFLICT (dm_id, relay_url) DO UPDATE SET ok = excluded.ok, "
-	    "message = excluded.message, updated_at = excluded.updated_at",
+	    "INSERT INTO dm_delivery " TABLE_INSERT(DM_DELIVERY_TABLE) " "
+	    "ON CONFLICT (dm_id, relay_url) DO UPDATE SET "
+	    TABLE_UPSERT(DM_DELIVERY_TABLE),
 	[STMT_DM_RELAYS_GET] =
-	    "SELECT outbox_relays, inbox_relays, fetched_at "
+	    "SELECT " TABLE_COLUMNS(DM_RELAYS_TABLE) " "
 	    "FROM dm_recipient_relays WHERE pubkey = ?1",
 	[STMT_DM_RELAYS_PUT] =
-	    "INSERT INTO dm_recipient_relays (pubkey, outbox_relays, "
-	    "inbox_relays, fetched_at) VALUES (?1, ?2, ?3, ?4) "
-	    "ON CONFLICT (pubkey) DO UPDATE SET "
-	    "outbox_relays = excluded.outbox_relays, "
-	    "inbox_relays = excluded.inbox_relays, "
-	    "fetched_at = excluded.fetched_at",
+	    "INSERT INTO dm_recipient_relays " TABLE_INSERT(DM_RELAYS_TABLE) " "
+	    "ON CONFLICT (pubkey) DO UPDATE SET " TABLE_UPSERT(DM_RELAYS_TABLE),
 	[STMT_ROBOT_PUB_GET] =
-	    "SELECT content_hash, published_at FROM robot_publication "
+	    "SELECT " TABLE_COLUMNS(ROBOT_PUB_TABLE) " FROM robot_publication "
 	    "WHERE kind = ?1",
 	[STMT_ROBOT_PUB_PUT] =
-	    "INSERT INTO robot_publication (kind, content_hash, event_id, "
-	    "published_at) VALUES (?1, ?2, ?3, ?4) "
-	    "ON CONFLICT (kind) DO UPDATE SET "
-	    "content_hash = excluded.content_hash, "
-	    "event_id = excluded.event_id, "
-	    "published_at = excluded.published_at",
+	    "INSERT INTO robot_publication " TABLE_INSERT(ROBOT_PUB_TABLE) " "
+	    "ON CONFLICT (kind) DO UPDATE SET " TABLE_UPSERT(ROBOT_PUB_TABLE),
 	[STMT_WORKER_PASS_PUT] =
 	    "INSERT INTO worker_pass " TABLE_INSERT(WORKER_PASS_TABLE) " "
-	    "ON CONFLICT (worker) DO "
-	    "UPDATE SET started_at = excluded.started_at, duration_ms = "
-	    "excluded.duration_ms, outcome = excluded.outcome, summary = "
-	    "excluded.summary",
+	    "ON CONFLICT (worker) DO UPDATE SET "
+	    TABLE_UPSERT(WORKER_PASS_TABLE),
 	[STMT_WORKER_PASS_LIST] =
 	    "SELECT " TABLE_COLUMNS(WORKER_PASS_TABLE) " FROM worker_pass "
 	    "ORDER BY worker",
@@ -279,11 +268,12 @@ const char *const stmts[STMT__MAX] = {
 	    "SELECT " TABLE_COLUMNS(STRIPE_EVENT_TABLE) " FROM stripe_event "
 	    "ORDER BY rowid DESC LIMIT ?1", /* arrival */
 	[STMT_PRICE_GET] =
-	    "SELECT price, fetched_at FROM btc_price WHERE currency = 'usd'",
+	    "SELECT " TABLE_COLUMNS(BTC_PRICE_TABLE) " FROM btc_price "
+	    "WHERE currency = 'usd'",
 	[STMT_PRICE_PUT] =
-	    "INSERT INTO btc_price (currency, price, fetched_at) "
-	    "VALUES ('usd', ?1, ?2) ON CONFLICT (currency) DO UPDATE SET "
-	    "price = excluded.price, fetched_at = excluded.fetched_at",
+	    "INSERT INTO btc_price " TABLE_INSERT(BTC_PRICE_TABLE) " "
+	    "ON CONFLICT (currency) DO UPDATE SET "
+	    TABLE_UPSERT(BTC_PRICE_TABLE),
 	[STMT_REVENUE] =
 	    "SELECT month, method, currency, invoices, collected "
 	    "FROM revenue_by_month WHERE month >= ?1",

@@ -59,6 +59,26 @@ DEFINE_TABLE(subcreate, "subscription_create", struct subcreate,
 	COL_DESC(struct stripe_event, __VA_ARGS__)
 DEFINE_TABLE(stripe_event, "stripe_event", struct stripe_event,
     STRIPE_EVENT_TABLE);
+#define TABLE_DESC_dm_delivery(...) \
+	COL_DESC(struct dm_delivery, __VA_ARGS__)
+DEFINE_TABLE(dm_delivery, "dm_delivery", struct dm_delivery,
+    DM_DELIVERY_TABLE);
+#define TABLE_DESC_dm_relays(...) COL_DESC(struct dm_relays, __VA_ARGS__)
+DEFINE_TABLE(dm_relays, "dm_recipient_relays", struct dm_relays,
+    DM_RELAYS_TABLE);
+#define TABLE_DESC_robot_pub(...) COL_DESC(struct robot_pub, __VA_ARGS__)
+DEFINE_TABLE(robot_pub, "robot_publication", struct robot_pub,
+    ROBOT_PUB_TABLE);
+#define TABLE_DESC_btc_price(...) COL_DESC(struct btc_price, __VA_ARGS__)
+DEFINE_TABLE(btc_price, "btc_price", struct btc_price, BTC_PRICE_TABLE);
+
+/* Every table of the schema (test_db checks that none is missing). */
+const struct table *const db_tables[] = { &relay_table, &tenant_table,
+	&plan_table, &invoice_table, &invoice_item_table, &nwc_guard_table,
+	&bolt11_table, &subcreate_table, &stripe_event_table, &dm_table,
+	&dm_delivery_table, &dm_relays_table, &robot_pub_table,
+	&activity_table, &worker_pass_table, &btc_price_table };
+const size_t db_tables_count = nitems(db_tables);
 
 #define MEMBER(c, row, T) ((T *)(void *)((char *)(row) + (c)->off))
 #define CMEMBER(c, row, T) \

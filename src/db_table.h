@@ -110,6 +110,13 @@ struct table {
 #define TABLE_INSERT_VALUES(T) T(COL_VAL_K, COL_VAL_C)
 #define TABLE_INSERT(T) "(" TABLE_INSERT_COLS(T) ") VALUES (" \
 	TABLE_INSERT_VALUES(T) ")"
+/*
+ * An upsert's "SET key = excluded.key, col = excluded.col, ..." for every
+ * column (the key's own is a no-op that keeps the list simple).
+ */
+#define COL_UPS_K(n, ...) #n " = excluded." #n
+#define COL_UPS_C(n, ...) ", " #n " = excluded." #n
+#define TABLE_UPSERT(T) T(COL_UPS_K, COL_UPS_C)
 /* ", col = :col" for each column the owner's update writes (EDIT). */
 #define COL_ED_SYS(x)
 #define COL_ED_NEW(x)
@@ -117,6 +124,10 @@ struct table {
 #define COL_UPD_K(n, ...)
 #define COL_UPD_C(n, t, sh, set, b) COL_ED_##set(", " #n " = :" #n)
 #define TABLE_UPDATE(T) T(COL_UPD_K, COL_UPD_C)
+
+/* Every table of the schema (db_table.c). */
+extern const struct table *const db_tables[];
+extern const size_t db_tables_count;
 
 /*
  * Decode the table's columns, starting at column off of s, into row; text
