@@ -145,6 +145,7 @@ app_db(struct app *app)
 {
 	if (app->db == NULL && app->cfg.dbpath != NULL)
 		if ((app->db = db_open(app->cfg.dbpath)) != NULL) {
+			(void)db_exec(app->db, STMT_API_CACHE_SIZE);
 			db_api_checkpoints(app->db);
 			db_queue_writers(app->db);
 			/* Beside a database that exists, as the queue's file. */
