@@ -17,6 +17,7 @@
 
 #include <fcgiapp.h>
 
+#include "fcgi_record.h"
 #include "http.h"
 #include "json.h"
 #include "nwc.h"
@@ -131,13 +132,29 @@ io_read(struct io *io, char *buf, size_t n)
 	return got;
 }
 
+/*
+ * A piece longer than libfcgi's stream buffer (sent one write(2) per 8 KiB:
+ * eleven for an 85 kB list) goes out as whole records instead, after what
+ * the stream holds, so the order stays. A failed write cuts the response.
+ */
+#define LIBFCGI_BUFFER 8192
+
 static void
 io_write(struct io *io, const char *buf, size_t n)
 {
-	if (io->fr != NULL)
-		FCGX_PutStr(buf, (int)n, io->fr->out);
-	else
+	if (io->fr == NULL)
 		fwrite(buf, 1, n, stdout);
+	else if (io->cut)
+		return;
+	else if (n <= LIBFCGI_BUFFER)
+		FCGX_PutStr(buf, (int)n, io->fr->out);
+	else if (FCGX_FFlush(io->fr->out) == -1 ||
+	    fcgi_stdout_records(io->fr->ipcFd, io->fr->requestId, buf,
+	    n) == -1) {
+		log_warnx("the response could not be sent: %s",
+		    strerror(errno));
+		io->cut = 1;
+	}
 }
 
 struct db *
@@ -498,6 +515,9 @@ list_write(struct io *io, struct req *r, struct resp *w)
 	o.io = io;
 	o.r = r;
 	o.w = w;
+	/* Room for a flush's worth at once, not a realloc (and copy) per
+	 * doubling on the way there. */
+	sbuf_grow(&o.b, LIST_BUFFER + LIST_BUFFER / 2);
 	sbuf_add(&o.b, "[", 1);
 	st = w->list(r, w, &o);
 	if (st != ST_OK && o.sent) {

@@ -42,10 +42,31 @@ sbuf_int(struct sbuf *b, int64_t v)
 	sbuf_add(b, p, (size_t)(num + sizeof(num) - p));
 }
 
+#define BYTES_ONES 0x0101010101010101ULL
+#define BYTES_HIGHS 0x8080808080808080ULL
+
+/*
+ * Whether one of the eight bytes of w is below 0x20, '"' or '\\': a byte
+ * less than n shows as (b - n) & ~b & 0x80, a zero byte as (b - 1) & ~b &
+ * 0x80, eight lanes at once ("Bit Twiddling Hacks", "Determine if a word
+ * has a byte less than n"). A borrow can set a lane above a matching byte,
+ * never without one, so the answer for the whole word is exact.
+ */
+static int
+word_needs_escape(uint64_t w)
+{
+	uint64_t q = w ^ (BYTES_ONES * '"'), bs = w ^ (BYTES_ONES * '\\');
+
+	return (((w - BYTES_ONES * 0x20) & ~w) | ((q - BYTES_ONES) & ~q) |
+	    ((bs - BYTES_ONES) & ~bs)) & BYTES_HIGHS ? 1 : 0;
+}
+
 /*
  * A JSON string exactly as JavaScript's JSON.stringify writes it (NIP-01
  * id rule): the seven short escapes, other C0 controls as lower-case
- * \u00xx, every other byte (also "/", DEL, U+2028) verbatim.
+ * \u00xx, every other byte (also "/", DEL, U+2028) verbatim. Runs that
+ * need no escape are found eight bytes at a time (lists write 85 kB of
+ * mostly plain text per answer).
  */
 void
 sbuf_json_str(struct sbuf *b, const char *s, size_t n)
@@ -53,11 +74,17 @@ sbuf_json_str(struct sbuf *b, const char *s, size_t n)
 	static const char digits[] = "0123456789abcdef";
 	char esc[7];
 	size_t i, run;
+	uint64_t w;
 	unsigned char c;
 
 	sbuf_add(b, "\"", 1);
 	for (i = 0; i < n; i++) {
-		for (run = i; run < n && (unsigned char)s[run] >= 0x20 &&
+		for (run = i; n - run >= sizeof(w); run += sizeof(w)) {
+			memcpy(&w, s + run, sizeof(w));
+			if (word_needs_escape(w))
+				break;
+		}
+		for (; run < n && (unsigned char)s[run] >= 0x20 &&
 		    s[run] != '"' && s[run] != '\\'; run++)
 			;
 		sbuf_add(b, s + i, run - i);

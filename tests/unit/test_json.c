@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +115,51 @@ START_TEST(sbuf_writes_integers)
 }
 END_TEST
 
+/*
+ * Every byte value at every place of an eight-byte word, and beside plain
+ * text on both sides, against JSON.stringify's rules written out byte by
+ * byte (the writer looks at eight bytes at a time).
+ */
+START_TEST(sbuf_escapes_every_byte)
+{
+	static const char *const shorts[32] = { ['\b'] = "\\b",
+		['\t'] = "\\t", ['\n'] = "\\n", ['\f'] = "\\f",
+		['\r'] = "\\r" };
+	struct sbuf b = { NULL, 0, 0 };
+	char in[24], want[40];
+	size_t at, len;
+	int c;
+
+	for (c = 0; c < 256; c++)
+		for (at = 0; at < 17; at++) {
+			memset(in, 'a', sizeof(in));
+			in[at] = (char)c;
+			memcpy(want, "\"", 1);
+			memset(want + 1, 'a', at);
+			len = 1 + at;
+			if (c == '"' || c == '\\')
+				len += (size_t)snprintf(want + len, 3, "\\%c", c);
+			else if (c < 0x20 && shorts[c] != NULL)
+				len += (size_t)snprintf(want + len, 3, "%s",
+				    shorts[c]);
+			else if (c < 0x20)
+				len += (size_t)snprintf(want + len, 7,
+				    "\\u%04x", c);
+			else
+				want[len++] = (char)c;
+			memset(want + len, 'a', sizeof(in) - at - 1);
+			len += sizeof(in) - at - 1;
+			want[len++] = '"';
+			b.len = 0;
+			sbuf_json_str(&b, in, sizeof(in));
+			ck_assert_msg(b.len == len && memcmp(b.p, want, len) == 0,
+			    "byte 0x%02x at %zu: %.*s", (unsigned)c, at,
+			    (int)b.len, b.p);
+		}
+	sbuf_release(&b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -126,6 +172,7 @@ main(void)
 	tcase_add_test(tc, getters);
 	tcase_add_test(tc, text_is_compact);
 	tcase_add_test(tc, sbuf_writes_integers);
+	tcase_add_test(tc, sbuf_escapes_every_byte);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
