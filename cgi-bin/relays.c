@@ -460,7 +460,6 @@ relays_create(struct req *r, struct resp *w)
 	rl.schema = relay_schema(&r->arena, rl.subdomain, rl.id);
 	rl.status = "active";
 	rl.created_at = rl.updated_at = now;
-	rl.version = 1;
 
 	if ((rc = db_begin(db)) != DB_OK) {
 		free(sealed);

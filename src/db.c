@@ -593,6 +593,14 @@ db_write_v(struct db *db, enum stmt st, const struct dbv *v, size_t n)
 }
 
 enum dbrc
+db_update_v(struct db *db, enum stmt st, const struct dbv *v, size_t n)
+{
+	enum dbrc rc = db_write_v(db, st, v, n);
+
+	return rc == DB_DONE ? DB_NOTFOUND : rc;
+}
+
+enum dbrc
 db_write_row_v(struct db *db, enum stmt st, const struct table *t,
     const void *row, const struct dbv *v, size_t n)
 {

@@ -242,6 +242,9 @@ struct dbv {
 /* Bind and step a write: DB_OK if it changed a row, DB_DONE if none. */
 enum dbrc db_write_v(struct db *, enum stmt, const struct dbv *, size_t);
 #define db_write(db, st, ...) db_write_v((db), (st), DBV_LIST(__VA_ARGS__))
+/* The same for an UPDATE of one row by its key: DB_NOTFOUND if none. */
+enum dbrc db_update_v(struct db *, enum stmt, const struct dbv *, size_t);
+#define db_update(db, st, ...) db_update_v((db), (st), DBV_LIST(__VA_ARGS__))
 /*
  * Bind each :name parameter of st that names a column of t from row, and
  * the named values v (DBV_AS), then step the write: as db_write.

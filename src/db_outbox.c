@@ -8,20 +8,6 @@
 
 #include "db.h"
 
-/* Step an UPDATE or INSERT keyed by its first parameter. */
-static enum dbrc
-write_row(struct db *db, sqlite3_stmt *s, const char *func)
-{
-	enum dbrc rc;
-
-	if ((rc = db_step(db, s)) == DB_DONE)
-		rc = sqlite3_changes(db->h) >= 1 ? DB_OK : DB_NOTFOUND;
-	else if (rc == DB_ROW)
-		rc = db_fail(db, s, func);
-	db_reset(s);
-	return rc;
-}
-
 enum dbrc
 db_dm_queue(struct db *db, const char *recipient, const char *text,
     const char *dedupe_key, int64_t now, int64_t *id)
@@ -57,52 +43,28 @@ enum dbrc
 db_dm_set_wraps(struct db *db, int64_t id, const char *wrap,
     const char *self_wrap)
 {
-	sqlite3_stmt *s;
-
-	if ((s = db_stmt(db, STMT_DM_SET_WRAPS)) == NULL)
-		return DB_ERROR;
-	if (db_bind_int(s, 1, id) == -1 || db_bind_text(s, 2, wrap) == -1 ||
-	    db_bind_text(s, 3, self_wrap) == -1)
-		return db_fail(db, s, __func__);
-	return write_row(db, s, __func__);
+	return db_update(db, STMT_DM_SET_WRAPS, DBV_I(id), DBV_T(wrap),
+	    DBV_T(self_wrap));
 }
 
 enum dbrc
 db_dm_sent(struct db *db, int64_t id, int64_t now)
 {
-	sqlite3_stmt *s;
-
-	if ((s = db_stmt(db, STMT_DM_SENT)) == NULL)
-		return DB_ERROR;
-	if (db_bind_int(s, 1, id) == -1 || db_bind_int(s, 2, now) == -1)
-		return db_fail(db, s, __func__);
-	return write_row(db, s, __func__);
+	return db_update(db, STMT_DM_SENT, DBV_I(id), DBV_I(now));
 }
 
 enum dbrc
 db_dm_retry(struct db *db, int64_t id, const char *error, int64_t next)
 {
-	sqlite3_stmt *s;
-
-	if ((s = db_stmt(db, STMT_DM_RETRY)) == NULL)
-		return DB_ERROR;
-	if (db_bind_int(s, 1, id) == -1 || db_bind_text(s, 2, error) == -1 ||
-	    db_bind_int(s, 3, next) == -1)
-		return db_fail(db, s, __func__);
-	return write_row(db, s, __func__);
+	return db_update(db, STMT_DM_RETRY, DBV_I(id), DBV_T(error),
+	    DBV_I(next));
 }
 
 enum dbrc
 db_dm_failed(struct db *db, int64_t id, const char *error, int64_t now)
 {
-	sqlite3_stmt *s;
-
-	if ((s = db_stmt(db, STMT_DM_FAILED)) == NULL)
-		return DB_ERROR;
-	if (db_bind_int(s, 1, id) == -1 || db_bind_text(s, 2, error) == -1 ||
-	    db_bind_int(s, 3, now) == -1)
-		return db_fail(db, s, __func__);
-	return write_row(db, s, __func__);
+	return db_update(db, STMT_DM_FAILED, DBV_I(id), DBV_T(error),
+	    DBV_I(now));
 }
 
 enum dbrc

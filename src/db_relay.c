@@ -52,18 +52,8 @@ enum dbrc
 db_relay_set_status(struct db *db, const char *id, const char *status,
     int64_t now)
 {
-	sqlite3_stmt *s;
-	enum dbrc rc;
-
-	if ((s = db_stmt(db, STMT_RELAY_SET_STATUS)) == NULL)
-		return DB_ERROR;
-	if (db_bind_text(s, 1, id) == -1 || db_bind_text(s, 2, status) == -1 ||
-	    db_bind_int(s, 3, now) == -1)
-		return db_fail(db, s, __func__);
-	if ((rc = db_step(db, s)) == DB_DONE)
-		rc = sqlite3_changes(db->h) == 1 ? DB_OK : DB_NOTFOUND;
-	db_reset(s);
-	return rc;
+	return db_update(db, STMT_RELAY_SET_STATUS, DBV_T(id), DBV_T(status),
+	    DBV_I(now));
 }
 
 enum dbrc
@@ -94,57 +84,24 @@ db_relay_sync_due(struct db *db, struct arena *a, int64_t now,
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
-/* One id-keyed UPDATE; DB_NOTFOUND when no row changed. */
-static enum dbrc
-relay_update_row(struct db *db, sqlite3_stmt *s, const char *func)
-{
-	enum dbrc rc;
-
-	if ((rc = db_step(db, s)) == DB_DONE)
-		rc = sqlite3_changes(db->h) == 1 ? DB_OK : DB_NOTFOUND;
-	else if (rc == DB_ROW)
-		rc = db_fail(db, s, func);
-	db_reset(s);
-	return rc;
-}
-
 enum dbrc
 db_relay_sync_ok(struct db *db, const char *id, int64_t version)
 {
-	sqlite3_stmt *s;
-
-	if ((s = db_stmt(db, STMT_RELAY_SYNC_OK)) == NULL)
-		return DB_ERROR;
-	if (db_bind_text(s, 1, id) == -1 || db_bind_int(s, 2, version) == -1)
-		return db_fail(db, s, __func__);
-	return relay_update_row(db, s, __func__);
+	return db_update(db, STMT_RELAY_SYNC_OK, DBV_T(id), DBV_I(version));
 }
 
 enum dbrc
 db_relay_sync_fail(struct db *db, const char *id, const char *error,
     int64_t retry_at)
 {
-	sqlite3_stmt *s;
-
-	if ((s = db_stmt(db, STMT_RELAY_SYNC_FAIL)) == NULL)
-		return DB_ERROR;
-	if (db_bind_text(s, 1, id) == -1 || db_bind_text(s, 2, error) == -1 ||
-	    (retry_at > 0 ? db_bind_int(s, 3, retry_at) :
-	    db_bind_text(s, 3, NULL)) == -1)
-		return db_fail(db, s, __func__);
-	return relay_update_row(db, s, __func__);
+	return db_update(db, STMT_RELAY_SYNC_FAIL, DBV_T(id), DBV_T(error),
+	    retry_at > 0 ? DBV_I(retry_at) : DBV_T(NULL));
 }
 
 enum dbrc
 db_relay_set_created(struct db *db, const char *id)
 {
-	sqlite3_stmt *s;
-
-	if ((s = db_stmt(db, STMT_RELAY_SET_CREATED)) == NULL)
-		return DB_ERROR;
-	if (db_bind_text(s, 1, id) == -1)
-		return db_fail(db, s, __func__);
-	return relay_update_row(db, s, __func__);
+	return db_update(db, STMT_RELAY_SET_CREATED, DBV_T(id));
 }
 
 int

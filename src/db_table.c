@@ -229,7 +229,7 @@ table_json(struct sbuf *b, const struct table *t, const void *row)
 				sbuf_int(b, v);
 			break;
 		case COL_BIT:
-			sbuf_int(b, col_int(c, row));
+			sbuf_add(b, col_int(c, row) ? "1" : "0", 1);
 			break;
 		case COL_BOOL:
 			if (col_int(c, row))

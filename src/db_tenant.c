@@ -49,31 +49,15 @@ db_tenant_insert(struct db *db, const char *pubkey, int64_t now,
 enum dbrc
 db_tenant_set_nwc(struct db *db, const char *pubkey, const char *sealed)
 {
-	sqlite3_stmt *s;
-	enum dbrc rc;
-
-	if ((s = db_stmt(db, STMT_TENANT_SET_NWC)) == NULL)
-		return DB_ERROR;
-	if (db_bind_text(s, 1, pubkey) == -1 || db_bind_text(s, 2, sealed) == -1)
-		return db_fail(db, s, __func__);
-	if ((rc = db_step(db, s)) == DB_DONE)
-		rc = sqlite3_changes(db->h) == 1 ? DB_OK : DB_NOTFOUND;
-	db_reset(s);
-	return rc;
+	return db_update(db, STMT_TENANT_SET_NWC, DBV_T(pubkey), DBV_T(sealed));
 }
 
 enum dbrc
 db_tenant_mark_billing(struct db *db, const char *pubkey, int64_t now)
 {
-	sqlite3_stmt *s;
-	enum dbrc rc;
+	enum dbrc rc = db_write(db, STMT_TENANT_MARK_BILLING, DBV_T(pubkey),
+	    DBV_I(now));
 
-	if ((s = db_stmt(db, STMT_TENANT_MARK_BILLING)) == NULL)
-		return DB_ERROR;
-	if (db_bind_text(s, 1, pubkey) == -1 || db_bind_int(s, 2, now) == -1)
-		return db_fail(db, s, __func__);
-	if ((rc = db_step(db, s)) == DB_DONE)
-		rc = DB_OK;
-	db_reset(s);
-	return rc;
+	/* No such tenant: nothing to mark, as before the write. */
+	return rc == DB_DONE ? DB_OK : rc;
 }
