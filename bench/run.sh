@@ -490,11 +490,20 @@ nginx_ticks()
 {
 	cpu_ticks $(children "$nginx_pid")
 }
+# machine_ticks: the busy and the total CPU time of the whole machine (all
+# CPUs: wrk, nginx, the children, the kernel), in ticks (proc(5): user,
+# nice, system, irq, softirq and steal are busy; idle and iowait not).
+machine_ticks()
+{
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9,
+	    $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat
+}
 
 # run KEY LABEL URL [WRK-ARG...]: one wrk run of round $round; the
 # figures go to $B/KEY.ROUND.res as
-# LABEL|REQ/S|P99-MS|NON-2XX|SOCKET-ERRORS|APP-US|NGINX-US, the last two
-# the CPU time per request of the FastCGI side and of nginx.
+# LABEL|REQ/S|P99-MS|NON-2XX|SOCKET-ERRORS|APP-US|NGINX-US|ALL-US|BUSY, the
+# CPU time per request of the FastCGI side, of nginx and of the whole
+# machine, and the share of the machine's CPU time that was busy.
 run()
 {
 	_k=$1.$round
@@ -504,10 +513,12 @@ run()
 	echo "bench: round $round/$ROUNDS: $_l" >&2
 	_a0=$(app_ticks)
 	_n0=$(nginx_ticks)
+	_m0=$(machine_ticks)
 	"$WRK" -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" "$_u" \
 	    > "$B/$_k.wrk" 2>&1 || die "wrk failed for $_l: $(cat "$B/$_k.wrk")"
 	_a1=$(app_ticks)
 	_n1=$(nginx_ticks)
+	_m1=$(machine_ticks)
 	_req=$(awk '$2 == "requests" && $3 == "in" { print $1 }' "$B/$_k.wrk")
 	_rps=$(awk '/^Requests\/sec:/ { print $2 }' "$B/$_k.wrk")
 	_p99=$(awk '$1 == "99%" { print $2 }' "$B/$_k.wrk")
@@ -517,12 +528,16 @@ run()
 	    print s }' "$B/$_k.wrk")
 	[ -n "$_rps" ] && [ -n "$_p99" ] && [ "${_req:-0}" -gt 0 ] ||
 	    die "cannot read wrk's output for $_l: $(cat "$B/$_k.wrk")"
-	printf '%s|%s|%s|%s|%s|%s|%s\n' "$_l" "$_rps" "$(to_ms "$_p99")" \
+	printf '%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$_l" "$_rps" "$(to_ms "$_p99")" \
 	    "${_bad:-0}" "${_sock:-0}" \
 	    "$(awk -v t=$((_a1 - _a0)) -v hz="$TICK" -v n="$_req" \
 	    'BEGIN { printf "%.0f", t / hz * 1e6 / n }')" \
 	    "$(awk -v t=$((_n1 - _n0)) -v hz="$TICK" -v n="$_req" \
-	    'BEGIN { printf "%.0f", t / hz * 1e6 / n }')" > "$B/$_k.res"
+	    'BEGIN { printf "%.0f", t / hz * 1e6 / n }')" \
+	    "$(echo "$_m0 $_m1" | awk -v hz="$TICK" -v n="$_req" \
+	    '{ printf "%.0f|%.0f", ($3 - $1) / hz * 1e6 / n,
+	    ($4 - $2 > 0 ? ($3 - $1) * 100 / ($4 - $2) : 0) }')" \
+	    > "$B/$_k.res"
 }
 
 CASES="a b b2 c d e f g"
@@ -590,12 +605,14 @@ rounds()
 	cat "$B/$1".*.res | cut -d'|' -f"$2"
 }
 for k in $CASES; do
-	printf '%s|%s|%s|%s|%s|%s|%s\n' "$(rounds "$k" 1 | head -n 1)" \
+	printf '%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$(rounds "$k" 1 | head -n 1)" \
 	    "$(rounds "$k" 2 | median %.2f)" \
 	    "$(rounds "$k" 3 | median %.2f)" \
 	    "$(rounds "$k" 4 | sum)" "$(rounds "$k" 5 | sum)" \
 	    "$(rounds "$k" 6 | median %.0f)" \
-	    "$(rounds "$k" 7 | median %.0f)" > "$B/$k.res"
+	    "$(rounds "$k" 7 | median %.0f)" \
+	    "$(rounds "$k" 8 | median %.0f)" \
+	    "$(rounds "$k" 9 | median %.0f)" > "$B/$k.res"
 	rounds "$k" 2 | awk '{ printf "%s%.0f", (NR > 1 ? " " : ""), $1 }
 	    END { print "" }' > "$B/$k.rounds"
 done
@@ -651,8 +668,10 @@ if [ "$PAGE_RELAYS" -gt 0 ]; then
 	all_n=$(jq '.data | length' "$B/call.body")
 	hwm1=$(max_status VmHWM $kids)
 	page_report=$(
-	    IFS='|' read -r l1 r1 p1 bad1 sock1 app1 ngx1 < "$B/p1.1.res"
-	    IFS='|' read -r l2 r2 p2 bad2 sock2 app2 ngx2 < "$B/p2.1.res"
+	    IFS='|' read -r l1 r1 p1 bad1 sock1 app1 ngx1 all1 busy1 \
+		< "$B/p1.1.res"
+	    IFS='|' read -r l2 r2 p2 bad2 sock2 app2 ngx2 all2 busy2 \
+		< "$B/p2.1.res"
 	    echo "paging, with $PAGE_RELAYS more relays ($((PAGE_RELAYS +
 	        NRELAYS)) or more in all), one run each:"
 	    printf '  %-38s %7.0f req/s, p99 %s ms, app %s us\n' "$l1" "$r1" \
@@ -750,17 +769,19 @@ echo "(g) signed invoice.updated events ($hook_bytes-byte bodies) for" \
 echo "    applied per round (new stripe_event rows): $hook_applied;" \
     "sent twice: $hook_repeated."
 echo "Medians of $ROUNDS round(s); app us, ngx us: CPU time per request of"
-echo "the FastCGI children and of nginx's worker (/proc/PID/stat, $TICK Hz)."
+echo "the FastCGI children and of nginx's worker (/proc/PID/stat, $TICK Hz);"
+echo "all us: of the whole machine (wrk and the kernel too), busy: the share"
+echo "of the machine's $(nproc) CPUs that was busy (/proc/stat)."
 echo
-printf '%-40s %7s %7s %6s %6s %6s %s\n' case "req/s" "p99 ms" "vs (b)" \
-    "app us" "ngx us" errors
+printf '%-40s %7s %7s %6s %6s %6s %6s %4s %s\n' case "req/s" "p99 ms" \
+    "vs (b)" "app us" "ngx us" "all us" busy errors
 for k in $CASES; do
-	IFS='|' read -r l rps p99 bad sock app ngx < "$B/$k.res"
+	IFS='|' read -r l rps p99 bad sock app ngx all busy < "$B/$k.res"
 	err=
 	[ "$bad" != 0 ] && err="$bad non-2xx"
 	[ "$sock" != 0 ] && err="$err $sock socket errors"
-	printf '%-40s %7.0f %7s %6s %6s %6s %s\n' "$l" "$rps" "$p99" \
-	    "$(ratio "$k" b)" "$app" "$ngx" "$err"
+	printf '%-40s %7.0f %7s %6s %6s %6s %6s %3s%% %s\n' "$l" "$rps" \
+	    "$p99" "$(ratio "$k" b)" "$app" "$ngx" "$all" "$busy" "$err"
 done
 echo
 echo "req/s of each round:"
@@ -842,7 +863,7 @@ if [ "$MIXED" -gt 0 ]; then
 	    "$(cmp "$r" '<=' "$TARGET_MIXED_PCT")"
 fi
 for k in $CASES; do
-	IFS='|' read -r l rps p99 bad sock app ngx < "$B/$k.res"
+	IFS='|' read -r l rps p99 bad sock _ < "$B/$k.res"
 	if [ "$bad" != 0 ] || [ "$sock" != 0 ]; then
 		echo "WARNING: $l: $bad non-2xx responses, $sock socket errors"
 	fi
