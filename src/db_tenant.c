@@ -58,6 +58,6 @@ db_tenant_mark_billing(struct db *db, const char *pubkey, int64_t now)
 	enum dbrc rc = db_write(db, STMT_TENANT_MARK_BILLING, DBV_T(pubkey),
 	    DBV_I(now));
 
-	/* No such tenant: nothing to mark, as before the write. */
+	/* A tenant that is not there has nothing to mark. */
 	return rc == DB_DONE ? DB_OK : rc;
 }
