@@ -104,7 +104,7 @@ bolt11_json(const struct bolt11_row *b)
 enum status
 invoices_list(struct req *r, struct resp *w)
 {
-	struct list_filter f = { NULL, NULL, 0, 0 };
+	struct list_filter f = { .tenant = NULL };
 	struct invoice *v;
 	struct tenant t;
 	struct db *db;

@@ -522,7 +522,7 @@ relays_answer_list(struct req *r, struct resp *w, const char *tenant,
 enum status
 relays_list(struct req *r, struct resp *w)
 {
-	struct list_filter f = { NULL, NULL, 0, 0 };
+	struct list_filter f = { .tenant = NULL };
 	const char *tenant;
 	enum status st;
 
@@ -756,22 +756,22 @@ relays_activity(struct req *r, struct resp *w)
 	struct json_object *list, *o;
 	struct db *db;
 	const char *q;
-	int64_t limit = ACTIVITY_DEFAULT, before = 0;
+	struct list_filter f = { .relay = r->param[0],
+		.limit = ACTIVITY_DEFAULT };
 	size_t i, n;
 	enum dbrc rc;
 
 	if ((q = req_query(r, "limit")) != NULL &&
-	    parse_int64(q, 1, ACTIVITY_MAX, &limit) == -1)
+	    parse_int64(q, 1, ACTIVITY_MAX, &f.limit) == -1)
 		return resp_field(w, ST_BAD_REQUEST, "limit",
 		    "limit must be a whole number from 1 to 500");
 	if ((q = req_query(r, "before")) != NULL &&
-	    parse_int64(q, 1, INT64_MAX / 2, &before) == -1)
+	    parse_int64(q, 1, INT64_MAX / 2, &f.before) == -1)
 		return resp_field(w, ST_BAD_REQUEST, "before",
 		    "before must be a unix time in seconds");
 	if ((db = app_db(r->app)) == NULL)
 		return ST_UNAVAILABLE;
-	if ((rc = db_activity_list(db, &r->arena, "relay", r->param[0], before,
-	    limit, &v, &n)) != DB_OK)
+	if ((rc = db_activity_list(db, &r->arena, &f, &v, &n)) != DB_OK)
 		return st_from_db(rc);
 	list = jarr();
 	for (i = 0; i < n; i++) {

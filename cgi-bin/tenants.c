@@ -268,7 +268,7 @@ tenants_reconcile(struct req *r, struct resp *w)
 enum status
 tenants_relays(struct req *r, struct resp *w)
 {
-	struct list_filter f = { NULL, NULL, 0, 0 };
+	struct list_filter f = { .tenant = NULL };
 	struct tenant t;
 	struct db *db;
 	enum status st;

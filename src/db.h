@@ -378,14 +378,19 @@ enum dbrc db_tenant_get(struct db *, struct arena *, const char *pubkey,
 /*
  * Which rows of a list, newest first: every one (limit 0 and no after), or
  * a page of at most limit rows after the row whose key is after (NULL:
- * the first page). An after that names no row is DB_NOTFOUND.
+ * the first page). An after that names no row is DB_NOTFOUND. A list
+ * reads the members that apply to it and ignores the others.
  */
 struct list_filter {
 	const char *tenant; /* relays, invoices: only this tenant's; NULL: all */
 	const char *after; /* relay id or tenant pubkey; NULL: from the top */
 	int64_t limit; /* 0: no limit */
 	int with_drafts; /* invoices: Stripe's drafts too */
+	const char *relay; /* activity: only this relay's */
+	int64_t before; /* activity: only older than this unix time; 0: all */
 };
+/* f's limit as SQL's LIMIT (-1: none). */
+#define LIST_LIMIT(f) ((f)->limit > 0 ? (f)->limit : -1)
 /*
  * How a table lists its rows newest first, by list_filter: the whole list
  * (?1: the tenant, for all_of), a page after a row (?1 its created_at, ?2
@@ -533,9 +538,9 @@ enum dbrc db_dm_retry(struct db *, int64_t id, const char *error,
     int64_t next_attempt_at);
 enum dbrc db_dm_failed(struct db *, int64_t id, const char *error,
     int64_t now);
-/* Newest first; all statuses. */
-enum dbrc db_dm_list(struct db *, struct arena *, int64_t limit, struct dm **,
-    size_t *n);
+/* Newest first, all statuses: f->limit applies. */
+enum dbrc db_dm_list(struct db *, struct arena *, const struct list_filter *,
+    struct dm **, size_t *n);
 /* What each relay answered to a DM's wraps. */
 #define DM_DELIVERY_TABLE(K, C) \
 	K(dm_id,                    INT,   HIDDEN, NEW,  0) \
@@ -624,10 +629,9 @@ enum dbrc db_gauges(struct db *, struct gauges *);
 enum dbrc db_activity_add(struct db *, const char *tenant, const char *actor,
     int64_t now, const char *type, const char *resource_type,
     const char *resource_id);
-/* Newest first, at most limit, older than before (0: no bound). */
+/* A relay's (f->relay), newest first: f->before and f->limit apply. */
 enum dbrc db_activity_list(struct db *, struct arena *,
-    const char *resource_type, const char *resource_id, int64_t before,
-    int64_t limit, struct activity **, size_t *n);
+    const struct list_filter *, struct activity **, size_t *n);
 
 /* db_billing.c: tenants' billing state, webhook events, the BTC price */
 enum dbrc db_tenant_by_customer(struct db *, struct arena *,
@@ -744,8 +748,9 @@ extern const struct table stripe_event_table;
 enum dbrc db_stripe_event_insert(struct db *, const char *id,
     const char *type, int64_t created, int64_t now, const char *tenant,
     const char *object_id, const char *effect);
-enum dbrc db_stripe_event_list(struct db *, struct arena *, int64_t limit,
-    struct stripe_event **, size_t *n);
+/* In order of arrival, newest first: f->limit applies. */
+enum dbrc db_stripe_event_list(struct db *, struct arena *,
+    const struct list_filter *, struct stripe_event **, size_t *n);
 
 /* The BTC price shared by the processes (research: fiat to msats). */
 #define BTC_PRICE_TABLE(K, C) \

@@ -21,11 +21,10 @@ db_activity_add(struct db *db, const char *tenant, const char *actor,
 }
 
 enum dbrc
-db_activity_list(struct db *db, struct arena *a, const char *resource_type,
-    const char *resource_id, int64_t before, int64_t limit,
+db_activity_list(struct db *db, struct arena *a, const struct list_filter *f,
     struct activity **out, size_t *n)
 {
 	return db_rows(db, a, db_query(db, STMT_ACTIVITY_LIST_RESOURCE,
-	    DBV_T(resource_type), DBV_T(resource_id), DBV_I(before),
-	    DBV_I(limit)), sizeof(**out), activity_table.read, out, n);
+	    DBV_T("relay"), DBV_T(f->relay), DBV_I(f->before),
+	    DBV_I(LIST_LIMIT(f))), sizeof(**out), activity_table.read, out, n);
 }

@@ -230,11 +230,12 @@ db_stripe_event_insert(struct db *db, const char *id, const char *type,
 }
 
 enum dbrc
-db_stripe_event_list(struct db *db, struct arena *a, int64_t limit,
-    struct stripe_event **out, size_t *n)
+db_stripe_event_list(struct db *db, struct arena *a,
+    const struct list_filter *f, struct stripe_event **out, size_t *n)
 {
 	return db_rows(db, a, db_query(db, STMT_STRIPE_EVENT_LIST,
-	    DBV_I(limit)), sizeof(**out), stripe_event_table.read, out, n);
+	    DBV_I(LIST_LIMIT(f))), sizeof(**out), stripe_event_table.read, out,
+	    n);
 }
 
 enum dbrc

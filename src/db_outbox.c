@@ -32,10 +32,10 @@ db_dm_due(struct db *db, struct arena *a, int64_t now, int64_t limit,
 }
 
 enum dbrc
-db_dm_list(struct db *db, struct arena *a, int64_t limit, struct dm **out,
-    size_t *n)
+db_dm_list(struct db *db, struct arena *a, const struct list_filter *f,
+    struct dm **out, size_t *n)
 {
-	return db_rows(db, a, db_query(db, STMT_DM_LIST, DBV_I(limit)),
+	return db_rows(db, a, db_query(db, STMT_DM_LIST, DBV_I(LIST_LIMIT(f))),
 	    sizeof(**out), dm_table.read, out, n);
 }
 

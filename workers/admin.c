@@ -260,8 +260,8 @@ static int
 cmd_tenants(struct admin *a, int argc, char **argv)
 {
 	struct arena ar = { NULL };
-	struct list_filter all = { NULL, NULL, 0, 0 };
-	struct list_filter mine = { NULL, NULL, 0, 0 };
+	struct list_filter all = { .tenant = NULL };
+	struct list_filter mine = { .tenant = NULL };
 	struct tenant *t;
 	struct relay *rl;
 	size_t i, n, nr;
@@ -293,7 +293,7 @@ static int
 cmd_relays(struct admin *a, int argc, char **argv)
 {
 	struct arena ar = { NULL };
-	struct list_filter f = { NULL, NULL, 0, 0 };
+	struct list_filter f = { .tenant = NULL };
 	struct relay *rl;
 	size_t i, n;
 	int rc = 1;
@@ -326,7 +326,7 @@ cmd_activity(struct admin *a, int argc, char **argv)
 	struct arena ar = { NULL };
 	struct activity *v;
 	struct relay rl;
-	int64_t limit = 50;
+	struct list_filter f = { .limit = 50 };
 	size_t i, n;
 	int rc = 1;
 
@@ -335,7 +335,7 @@ cmd_activity(struct admin *a, int argc, char **argv)
 		    "[LIMIT]\n");
 		return 2;
 	}
-	if (argc == 3 && parse_int64(argv[2], 1, 500, &limit) == -1) {
+	if (argc == 3 && parse_int64(argv[2], 1, 500, &f.limit) == -1) {
 		fprintf(stderr, "caravel-admin: LIMIT must be a whole number "
 		    "from 1 to 500, not \"%.40s\"\n", argv[2]);
 		return 2;
@@ -345,8 +345,8 @@ cmd_activity(struct admin *a, int argc, char **argv)
 		    "(caravel-admin relays lists them)\n", argv[1]);
 		goto out;
 	}
-	if (db_activity_list(a->db, &ar, "relay", argv[1], 0, limit, &v, &n) !=
-	    DB_OK)
+	f.relay = argv[1];
+	if (db_activity_list(a->db, &ar, &f, &v, &n) != DB_OK)
 		goto out;
 	for (i = 0; i < n; i++)
 		printf("%s  %-22s  %s  by %s\n", when(&ar, v[i].created_at),
@@ -393,16 +393,16 @@ cmd_outbox(struct admin *a, int argc, char **argv)
 {
 	struct arena ar = { NULL };
 	struct dm *v;
-	int64_t limit = 50;
+	struct list_filter f = { .limit = 50 };
 	size_t i, n;
 	int rc = 1;
 
-	if (argc > 2 || (argc == 2 && parse_int64(argv[1], 1, 10000, &limit) ==
+	if (argc > 2 || (argc == 2 && parse_int64(argv[1], 1, 10000, &f.limit) ==
 	    -1)) {
 		fprintf(stderr, "usage: caravel-admin outbox [LIMIT]\n");
 		return 2;
 	}
-	if (db_dm_list(a->db, &ar, limit, &v, &n) != DB_OK)
+	if (db_dm_list(a->db, &ar, &f, &v, &n) != DB_OK)
 		goto out;
 	printf("%-6s  %-7s  %-20s  %-8s  %-16s  %s\n", "ID", "STATUS",
 	    "CREATED", "ATTEMPTS", "RECIPIENT", "TEXT / LAST ERROR");
@@ -445,7 +445,7 @@ money(struct arena *ar, int64_t minor)
 static int
 cmd_invoices(struct admin *a, int argc, char **argv)
 {
-	struct list_filter f = { NULL, NULL, 1000, 1 };
+	struct list_filter f = { .limit = 1000, .with_drafts = 1 };
 	struct arena ar = { NULL };
 	struct invoice *v;
 	char pk[65];
@@ -554,16 +554,16 @@ cmd_stripe_events(struct admin *a, int argc, char **argv)
 {
 	struct arena ar = { NULL };
 	struct stripe_event *v;
-	int64_t limit = 50;
+	struct list_filter f = { .limit = 50 };
 	size_t i, n;
 	int rc = 1;
 
-	if (argc > 2 || (argc == 2 && parse_int64(argv[1], 1, 10000, &limit) ==
+	if (argc > 2 || (argc == 2 && parse_int64(argv[1], 1, 10000, &f.limit) ==
 	    -1)) {
 		fprintf(stderr, "usage: caravel-admin stripe-events [LIMIT]\n");
 		return 2;
 	}
-	if (db_stripe_event_list(a->db, &ar, limit, &v, &n) != DB_OK)
+	if (db_stripe_event_list(a->db, &ar, &f, &v, &n) != DB_OK)
 		goto out;
 	printf("%-20s  %-32s  %-34s  %-16s  %s\n", "RECEIVED", "EVENT", "TYPE",
 	    "TENANT", "EFFECT");

@@ -56,6 +56,7 @@ START_TEST(dm_length)
 {
 	struct billing b;
 	struct arena a = { NULL };
+	struct list_filter f = { .limit = 10 };
 	struct dm *v;
 	char text[2000];
 	size_t i, n;
@@ -68,7 +69,7 @@ START_TEST(dm_length)
 	ck_assert_int_eq(billing_dm(&b, PK, text, "k1", 2000), DB_OK);
 	ck_assert_int_eq(billing_dm(&b, PK, text, "k1", 2001), DB_DONE);
 	ck_assert_int_eq(billing_dm(&b, PK, "short", "k2", 2002), DB_OK);
-	ck_assert_int_eq(db_dm_list(db, &a, 10, &v, &n), DB_OK);
+	ck_assert_int_eq(db_dm_list(db, &a, &f, &v, &n), DB_OK);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_str_eq(v[0].text, "short");
 	ck_assert_uint_eq(chars(v[1].text), BILLING_DM_MAX);

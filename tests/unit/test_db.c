@@ -187,7 +187,7 @@ count_relay(const void *row, void *arg)
 /* db_relay_each hands over one row at a time, newest first, and stops. */
 START_TEST(rows_one_at_a_time)
 {
-	struct list_filter f = { NULL, NULL, 0, 0 };
+	struct list_filter f = { .tenant = NULL };
 	struct arena scratch = { NULL };
 	struct db *db;
 	int n = 0;
@@ -428,6 +428,7 @@ START_TEST(rows_round_trip)
 	struct arena a = { NULL };
 	struct relay in, out;
 	struct activity *act;
+	struct list_filter af = { .relay = NULL };
 	size_t nact;
 	struct sbuf b = { NULL, 0, 0 };
 	struct json_object *text, *obj;
@@ -475,12 +476,21 @@ START_TEST(rows_round_trip)
 	    "relay", in.id), DB_OK);
 	ck_assert_int_eq(db_activity_add(db, in.tenant, in.tenant, 21,
 	    "update_relay", "relay", in.id), DB_OK);
-	ck_assert_int_eq(db_activity_list(db, &a, "relay", in.id, 0, 10, &act,
-	    &nact), DB_OK);
+	af.relay = in.id; /* limit 0: all of them */
+	ck_assert_int_eq(db_activity_list(db, &a, &af, &act, &nact), DB_OK);
 	ck_assert_uint_eq(nact, 2);
 	ck_assert_int_gt(act[0].id, act[1].id);
 	ck_assert_str_eq(act[0].actor, in.tenant);
 	ck_assert_ptr_null(act[1].actor);
+	af.limit = 1;
+	ck_assert_int_eq(db_activity_list(db, &a, &af, &act, &nact), DB_OK);
+	ck_assert_uint_eq(nact, 1);
+	ck_assert_int_eq(act[0].created_at, 21);
+	af.limit = 0;
+	af.before = 21;
+	ck_assert_int_eq(db_activity_list(db, &a, &af, &act, &nact), DB_OK);
+	ck_assert_uint_eq(nact, 1);
+	ck_assert_int_eq(act[0].created_at, 20);
 	ck_assert_int_eq(out.version, 1);
 	ck_assert_int_eq(out.sync_retry_at, -1);
 	/* The owner's update writes EDIT columns only. */
