@@ -199,17 +199,11 @@ main(void)
 {
 	Suite *s = suite_create("billing");
 	TCase *tc = tcase_create("billing");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, dm_length);
 	tcase_add_test(tc, statuses_move_forwards);
 	tcase_add_test(tc, hostile_invoices);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tl_run(s);
 }

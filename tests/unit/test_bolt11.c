@@ -1147,8 +1147,6 @@ main(void)
 {
 	Suite *s;
 	TCase *tc;
-	SRunner *sr;
-	int failed;
 
 	s = suite_create("bolt11");
 	tc = tcase_create("bolt11");
@@ -1164,9 +1162,5 @@ main(void)
 	tcase_add_test(tc, hostile_strings);
 	tcase_add_test(tc, contract);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(s);
 }

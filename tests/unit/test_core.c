@@ -7,6 +7,7 @@
 
 #include "core.h"
 #include "worker.h"
+#include "testlib.h"
 
 START_TEST(arena_grows_and_frees)
 {
@@ -160,8 +161,6 @@ main(void)
 {
 	Suite *s = suite_create("core");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, arena_grows_and_frees);
 	tcase_add_test(tc, hex_round_trip);
@@ -171,9 +170,5 @@ main(void)
 	tcase_add_test(tc, clock_can_be_pinned);
 	tcase_add_test(tc, backoff_doubles_to_its_cap);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(s);
 }

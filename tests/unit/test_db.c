@@ -778,8 +778,6 @@ main(void)
 {
 	Suite *s = suite_create("db");
 	TCase *tc = tcase_create("db");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -799,9 +797,5 @@ main(void)
 	tcase_add_test(tc, refuses_missing_file);
 	tcase_add_test(tc, schema_older_refused_newer_used);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(s);
 }

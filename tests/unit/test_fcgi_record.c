@@ -17,6 +17,7 @@
 
 #include "core.h"
 #include "fcgi_record.h"
+#include "testlib.h"
 
 #define BODY 200000
 
@@ -119,15 +120,9 @@ main(void)
 {
 	Suite *s = suite_create("fcgi_record");
 	TCase *tc = tcase_create("fcgi_record");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, long_answer_in_records);
 	tcase_add_test(tc, closed_peer_fails);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(s);
 }

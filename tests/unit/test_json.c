@@ -8,6 +8,7 @@
 
 #include "core.h"
 #include "json.h"
+#include "testlib.h"
 
 START_TEST(parse_table)
 {
@@ -165,8 +166,6 @@ main(void)
 {
 	Suite *s = suite_create("json");
 	TCase *tc = tcase_create("json");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, parse_table);
 	tcase_add_test(tc, getters);
@@ -174,9 +173,5 @@ main(void)
 	tcase_add_test(tc, sbuf_writes_integers);
 	tcase_add_test(tc, sbuf_escapes_every_byte);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(s);
 }

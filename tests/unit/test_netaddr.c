@@ -12,6 +12,7 @@
 
 #include "core.h"
 #include "netaddr.h"
+#include "testlib.h"
 
 static int
 public(const char *text)
@@ -87,16 +88,10 @@ main(void)
 {
 	Suite *s = suite_create("netaddr");
 	TCase *tc = tcase_create("netaddr");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, refused);
 	tcase_add_test(tc, taken);
 	tcase_add_test(tc, text);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tl_run(s);
 }

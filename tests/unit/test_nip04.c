@@ -284,8 +284,7 @@ main(void)
 {
 	Suite *s;
 	TCase *tc;
-	SRunner *sr;
-	int failed;
+	int status;
 
 	vec = tl_vector_json("nip04-vectors.json");
 	s = suite_create("nip04");
@@ -294,10 +293,7 @@ main(void)
 	tcase_add_test(tc, round_trip);
 	tcase_add_test(tc, hostile);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = tl_run(s);
 	json_object_put(vec);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return status;
 }

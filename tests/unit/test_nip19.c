@@ -436,8 +436,6 @@ main(void)
 {
 	Suite *s;
 	TCase *tc;
-	SRunner *sr;
-	int failed;
 
 	/* Before forking: an absent vector file SKIPs the whole program. */
 	(void)tl_vector_path("nip19-vectors.json");
@@ -451,9 +449,5 @@ main(void)
 	tcase_add_test(tc, encode_limits);
 	tcase_add_test(tc, hostile_tlv);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(s);
 }

@@ -571,8 +571,7 @@ main(void)
 {
 	Suite *s;
 	TCase *tc;
-	SRunner *sr;
-	int failed;
+	int status;
 
 	vec = tl_vector_json("nip44.vectors.json");
 	ext = tl_vector_json("nip44-extended-length.vectors.json");
@@ -592,11 +591,8 @@ main(void)
 	tcase_add_test(tc, hostile_payloads);
 	tcase_add_test(tc, random_nonce);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = tl_run(s);
 	json_object_put(vec);
 	json_object_put(ext);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return status;
 }

@@ -240,8 +240,6 @@ main(void)
 {
 	Suite *s = suite_create("nwc");
 	TCase *tc = tcase_create("nwc");
-	SRunner *sr;
-	int failed;
 
 	/* Before forking: an absent vector file SKIPs the whole program. */
 	(void)tl_vector_path("nip47-vectors.json");
@@ -253,9 +251,5 @@ main(void)
 	tcase_add_test(tc, reply_errors);
 	tcase_add_test(tc, code_sentences);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(s);
 }

@@ -361,8 +361,6 @@ main(void)
 {
 	Suite *s = suite_create("nwc_net");
 	TCase *tc = tcase_create("wallet");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
@@ -376,9 +374,5 @@ main(void)
 	tcase_add_test(tc, public_only);
 	tcase_add_test(tc, no_info_event);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tl_run(s);
 }

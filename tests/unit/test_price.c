@@ -15,6 +15,7 @@
 
 #include "core.h"
 #include "price.h"
+#include "testlib.h"
 
 /* A non-negative integer as base-10^9 limbs, little-endian. */
 struct big {
@@ -230,8 +231,6 @@ main(void)
 {
 	Suite *s = suite_create("price");
 	TCase *tc = tcase_create("price");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, amounts_at_several_prices);
 	tcase_add_test(tc, known_figures);
@@ -239,9 +238,5 @@ main(void)
 	tcase_add_test(tc, decimals);
 	tcase_add_test(tc, coinbase_reply);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tl_run(s);
 }

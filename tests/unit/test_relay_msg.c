@@ -483,8 +483,6 @@ main(void)
 {
 	Suite *s;
 	TCase *tc;
-	SRunner *sr;
-	int failed;
 
 	s = suite_create("relay_msg");
 	tc = tcase_create("relay_msg");
@@ -496,9 +494,5 @@ main(void)
 	tcase_add_test(tc, relay_add_keeps_newest);
 	tcase_add_test(tc, relay_kept_compact);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(s);
 }

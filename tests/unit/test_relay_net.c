@@ -722,8 +722,7 @@ main(void)
 {
 	Suite *s;
 	TCase *tc;
-	SRunner *sr;
-	int failed;
+	int status;
 
 	/* The relay's clock is real; AUTH and created_at must be too. */
 	unsetenv("CARAVEL_TEST_NOW");
@@ -748,10 +747,7 @@ main(void)
 	tcase_add_test(tc, tls_trusted);
 	tcase_add_test(tc, tls_refused);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = tl_run(s);
 	ws_global_cleanup();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return status;
 }

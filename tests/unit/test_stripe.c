@@ -821,8 +821,7 @@ main(void)
 {
 	Suite *s;
 	TCase *tc, *tf;
-	SRunner *sr;
-	int failed;
+	int status;
 
 	if (httpc_global_init() == -1)
 		return EXIT_FAILURE;
@@ -846,10 +845,7 @@ main(void)
 	tcase_add_test(tf, fake_is_strict);
 	tcase_add_test(tf, portal_session);
 	suite_add_tcase(s, tf);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = tl_run(s);
 	httpc_global_cleanup();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return status;
 }

@@ -13,6 +13,7 @@
 
 #include "core.h"
 #include "stripe.h"
+#include "testlib.h"
 
 #define T0 1700000000
 #define BODY1 "{\"id\":\"evt_1\",\"object\":\"event\"}"
@@ -149,8 +150,6 @@ main(void)
 {
 	Suite *s = suite_create("stripe_sig");
 	TCase *tc = tcase_create("stripe_sig");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, known_answers);
 	tcase_add_test(tc, any_v1_matches);
@@ -159,9 +158,5 @@ main(void)
 	tcase_add_test(tc, hostile_headers);
 	tcase_add_test(tc, no_secret);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tl_run(s);
 }

@@ -773,8 +773,7 @@ main(void)
 {
 	Suite *s;
 	TCase *tc;
-	SRunner *sr;
-	int failed;
+	int status;
 
 	s = suite_create("ws");
 	tc = tcase_create("http");
@@ -797,10 +796,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, connect_failures);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = tl_run(s);
 	ws_global_cleanup();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return status;
 }

@@ -538,8 +538,7 @@ main(void)
 {
 	Suite *s;
 	TCase *tf;
-	SRunner *sr;
-	int failed, fake;
+	int status, fake;
 
 	/* Without nostr-tools: a failure in CI, elsewhere a loud skip. */
 	if (!(fake = have_node_modules()) && getenv("CI") != NULL &&
@@ -563,13 +562,10 @@ main(void)
 		tcase_add_test(tf, members);
 		suite_add_tcase(s, tf);
 	}
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = tl_run(s);
 	httpc_global_cleanup();
-	if (failed != 0)
-		return EXIT_FAILURE;
+	if (status != EXIT_SUCCESS)
+		return status;
 	if (!fake) {
 		fprintf(stderr, "SKIP: tests/js/node_modules is missing (npm "
 		    "ci --prefix tests/js): the zooid fake tests did NOT "

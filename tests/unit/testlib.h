@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include <check.h>
 #include <json-c/json.h>
 
 /* Path of a vector file; exits 77 with a SKIP line if it is absent. */
@@ -25,5 +26,7 @@ void tl_rmdir(const char *);
 struct db;
 /* A new database at path, as caravel-admin migrate makes it, or NULL. */
 struct db *tl_db_create(const char *path);
+/* Run every test of s and free it: EXIT_SUCCESS if none failed. */
+int tl_run(Suite *s);
 
 #endif
