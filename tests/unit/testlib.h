@@ -1,7 +1,7 @@
 /*
- * testlib.h: what the C unit tests share: where the official vectors live
- * (../shared/vectors beside the checkout, or CARAVEL_VECTORS), reading
- * files, and hex helpers. A test whose vector file is absent says SKIP
+ * testlib.h: what the C unit tests share: running a suite, where the
+ * official vectors live (../shared/vectors beside the checkout, or
+ * CARAVEL_VECTORS), reading files, and hex helpers. A test whose vector file is absent says SKIP
  * loudly and exits 77, which automake reports as SKIP, never as PASS.
  */
 #ifndef CARAVEL_TESTLIB_H
