@@ -257,7 +257,8 @@ enum dbrc db_write_row_v(struct db *, enum stmt, const struct table *,
 sqlite3_stmt *db_query_v(struct db *, enum stmt, const struct dbv *, size_t);
 #define db_query(db, st, ...) db_query_v((db), (st), DBV_LIST(__VA_ARGS__))
 /*
- * Read rows: fn fills one row struct of size bytes from the statement.
+ * db_rows.c. Read rows: fn fills one row struct of size bytes from the
+ * statement.
  * db_rows collects every row into an arena array stored at outp (the
  * address of a T *) and *n; db_row1 reads one: DB_NOTFOUND if none. A
  * NULL statement (a failed db_query) gives DB_ERROR.
